@@ -1,0 +1,376 @@
+/**
+ * A plain client for the Movilitas Manufacturer V2 API: authentication, the release call,
+ * retries and a shared concurrency limit. No Node-RED in here: the nodes are thin adapters.
+ */
+import { Dispatcher, request } from 'undici';
+import { classifyAnswer, classifyNetworkError, isTransientStatus, networkCode, retryAfterSeconds } from './classify';
+import { MovilitasError } from './errors';
+import { Limiter } from './limiter';
+import { BackoffOptions, DEFAULT_BACKOFF, retryDelayMs, sleep } from './retry';
+import { ConnectionSettings } from './settings';
+import { extractToken, TokenCache } from './token';
+import { createDispatcher } from './transport';
+
+export const AUTH_PATH = '/v1/api_auth';
+export const RELEASE_PATH = '/v1/manufacturer/v2/api/serials/release';
+
+export interface ReleaseRequest {
+  productCode: string;
+  productCodeSchema: 'GTIN';
+  serials: readonly string[];
+}
+
+export interface RetryEvent {
+  /** The attempt that just failed (1 = the first). */
+  attempt: number;
+  delayMs: number;
+  error: MovilitasError;
+}
+
+export interface CallOptions {
+  /** Aborting it gives up the call; the error is kind `cancelled`. */
+  signal?: AbortSignal;
+  onRetry?: (event: RetryEvent) => void;
+}
+
+export interface CallResult {
+  body: unknown;
+  statusCode: number;
+  /** Every HTTP attempt of the call, retries and the resend after a token renewal included. */
+  attempts: number;
+}
+
+export interface ClientOptions {
+  settings: ConnectionSettings;
+  /** Built from the settings (keep-alive, environment proxy) when not given. */
+  dispatcher?: Dispatcher;
+  backoff?: Partial<BackoffOptions>;
+  /** A `Retry-After` longer than this is not waited for: the call fails `rate-limited`. */
+  maxRetryWaitMs?: number;
+  now?: () => number;
+}
+
+/** The reason a call was aborted by its caller or by `close()`. */
+class Cancelled {}
+/** The reason an attempt was aborted by its own timer. */
+class TimedOut {}
+
+/** Codes that mean the request never left this machine. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+/** TLS failures are about configuration; trying again cannot fix them. */
+const PERMANENT_NETWORK = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH/;
+
+interface Attempt {
+  outcome: { ok: true; body: unknown; statusCode: number } | { ok: false; error: MovilitasError };
+  /** The request may have reached the server (and been applied) even though it failed. */
+  mayHaveReached: boolean;
+  retryAfter?: number | undefined;
+}
+
+export class MovilitasClient {
+  readonly settings: ConnectionSettings;
+  readonly limiter: Limiter;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly backoff: BackoffOptions;
+  private readonly maxRetryWaitMs: number;
+  private readonly tokens: TokenCache | undefined;
+  private readonly closing = new AbortController();
+  private readonly secrets: string[];
+  /** The last few tokens fetched: redacted from errors like the configured secrets. */
+  private recentTokens: string[] = [];
+  private calls = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(options: ClientOptions) {
+    this.settings = options.settings;
+    this.limiter = new Limiter(this.settings.concurrency);
+    this.ownsDispatcher = !options.dispatcher;
+    this.dispatcher = options.dispatcher ?? createDispatcher({ baseUrl: this.settings.baseUrl });
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.maxRetryWaitMs = options.maxRetryWaitMs ?? 60_000;
+    const auth = this.settings.auth;
+    this.secrets = [this.settings.channelKey];
+    if (auth.mode === 'dynamic') {
+      this.secrets.push(auth.apiKey, auth.apiSecret);
+      this.tokens = new TokenCache(() => this.authenticate(), options.now);
+    } else {
+      this.secrets.push(auth.token);
+    }
+  }
+
+  /** Releases serials (Assigned -> Available) with one release call, retried as the settings say. */
+  async release(req: ReleaseRequest, opts: CallOptions = {}): Promise<CallResult> {
+    const body = JSON.stringify({
+      product_code: req.productCode,
+      product_code_schema: req.productCodeSchema,
+      serials: req.serials,
+    });
+    this.calls++;
+    const scope = this.callScope(opts.signal);
+    const signal = scope.signal;
+    let attempts = 0;
+    let retries = 0;
+    let renewed = false;
+    let mayHaveReached = false;
+    try {
+      for (;;) {
+        const token = await this.currentToken(signal).catch((err: unknown) => {
+          // A failed token fetch is shared by every waiting call: each gets its own copy.
+          throw this.finish(err instanceof MovilitasError ? err.copy() : err, attempts, false);
+        });
+        attempts++;
+        const attempt = await this.limiter
+          .run(() => this.send(RELEASE_PATH, body, this.authHeaders(token), signal), signal)
+          .catch((err: unknown) => this.failedAttempt(err, signal));
+        if (attempt.outcome.ok) {
+          return { body: attempt.outcome.body, statusCode: attempt.outcome.statusCode, attempts };
+        }
+        const error = attempt.outcome.error;
+        mayHaveReached ||= attempt.mayHaveReached;
+        if (error.kind === 'auth' && this.tokens && !renewed) {
+          // The token was rejected (expired early, revoked): fetch a new one once, send once more.
+          this.tokens.invalidate(token);
+          renewed = true;
+          continue;
+        }
+        const delayMs = this.retryDelay(error, attempt, retries);
+        if (delayMs === undefined) throw this.finish(error, attempts, mayHaveReached);
+        retries++;
+        opts.onRetry?.({ attempt: attempts, delayMs, error });
+        await sleep(delayMs, signal);
+      }
+    } catch (err) {
+      // MovilitasErrors thrown above are final already; anything else is a cancellation.
+      throw err instanceof MovilitasError ? err : this.finish(err, attempts, false);
+    } finally {
+      scope.unlink();
+      this.calls--;
+      if (this.calls === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
+    }
+  }
+
+  /** Resolves once no call is running, or after `maxWaitMs`, whichever comes first. */
+  whenIdle(maxWaitMs: number): Promise<void> {
+    if (this.calls === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, maxWaitMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.idleWaiters.push(done);
+    });
+  }
+
+  /** Stops every call (they end `cancelled`) and releases the sockets. */
+  async close(): Promise<void> {
+    this.closing.abort(new Cancelled());
+    if (this.ownsDispatcher) await this.dispatcher.destroy().catch(() => undefined);
+  }
+
+  get closed(): boolean {
+    return this.closing.signal.aborted;
+  }
+
+  private authHeaders(token: string): Record<string, string> {
+    const headers: Record<string, string> = { 'x-channel-key': this.settings.channelKey };
+    if (this.settings.tokenHeader === 'bearer') headers.authorization = `Bearer ${token}`;
+    else headers['x-access-token'] = token;
+    return headers;
+  }
+
+  private currentToken(signal: AbortSignal): Promise<string> {
+    const auth = this.settings.auth;
+    if (auth.mode === 'static') return Promise.resolve(auth.token);
+    return untilAborted(this.tokens!.get(), signal);
+  }
+
+  /** POST /v1/api_auth with the key and secret; the same timeout and retry rules as a release. */
+  private async authenticate(): Promise<string> {
+    const auth = this.settings.auth;
+    if (auth.mode !== 'dynamic') throw new Error('authenticate() needs dynamic auth');
+    const body = JSON.stringify({ api_key: auth.apiKey, api_secret: auth.apiSecret });
+    let retries = 0;
+    for (let attempts = 1; ; attempts++) {
+      const attempt = await this.send(AUTH_PATH, body, {}, this.closing.signal).catch((err: unknown) =>
+        this.failedAttempt(err, this.closing.signal),
+      );
+      if (attempt.outcome.ok) {
+        const token = extractToken(attempt.outcome.body);
+        if (token) {
+          this.recentTokens = [token, ...this.recentTokens.slice(0, 3)];
+          return token;
+        }
+        const fields = attempt.outcome.body && typeof attempt.outcome.body === 'object'
+          ? Object.keys(attempt.outcome.body).join(', ')
+          : 'none';
+        // The body is not kept: it may hold the token under a name we do not know.
+        throw this.finish(
+          new MovilitasError({
+            kind: 'unexpected-response',
+            message: `The auth call answered HTTP ${attempt.outcome.statusCode} without a token (fields: ${fields})`,
+            statusCode: attempt.outcome.statusCode,
+          }),
+          0,
+          false,
+        );
+      }
+      const error = attempt.outcome.error;
+      const delayMs = this.retryDelay(error, attempt, retries);
+      if (delayMs === undefined) {
+        if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && error.kind !== 'rate-limited') {
+          throw this.finish(
+            new MovilitasError({
+              kind: 'auth',
+              message: `Authentication failed: the API refused the API key and secret (HTTP ${error.statusCode}${error.code ? ` ${error.code}` : ''})`,
+              code: error.code,
+              statusCode: error.statusCode,
+              response: error.response,
+            }),
+            0,
+            false,
+          );
+        }
+        throw this.finish(error, 0, false);
+      }
+      retries++;
+      await sleep(delayMs, this.closing.signal).catch((err: unknown) => {
+        throw this.finish(err, 0, false);
+      });
+    }
+  }
+
+  /** How long to wait before the next retry, or undefined when this error is final. */
+  private retryDelay(error: MovilitasError, attempt: Attempt, retriesSoFar: number): number | undefined {
+    if (retriesSoFar >= this.settings.retries || !isTransient(error)) return undefined;
+    const delay = retryDelayMs(retriesSoFar + 1, attempt.retryAfter, this.backoff);
+    return delay > this.maxRetryWaitMs ? undefined : delay;
+  }
+
+  /** One HTTP attempt, bounded by the timeout, the caller's signal and close(). */
+  private async send(
+    path: string,
+    body: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<Attempt> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new TimedOut()), this.settings.timeout);
+    const unlink = linkAbort(controller, [signal]);
+    try {
+      const res = await request(`${this.settings.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        body,
+        dispatcher: this.dispatcher,
+        signal: controller.signal,
+      });
+      const text = await res.body.text();
+      const classified = classifyAnswer({ statusCode: res.statusCode, headers: res.headers, text });
+      if (classified.ok) {
+        return { outcome: { ok: true, body: classified.body, statusCode: res.statusCode }, mayHaveReached: true };
+      }
+      return {
+        outcome: classified,
+        // 429 and 503 say "not now": the request was not applied. Anything else may have been.
+        mayHaveReached: res.statusCode !== 429 && res.statusCode !== 503,
+        retryAfter: retryAfterSeconds(res.headers),
+      };
+    } catch (err) {
+      throw controller.signal.aborted ? controller.signal.reason : err;
+    } finally {
+      clearTimeout(timer);
+      unlink();
+    }
+  }
+
+  /** A failed attempt as data; a cancellation is rethrown, since it ends the call. */
+  private failedAttempt(err: unknown, signal: AbortSignal): Attempt {
+    if (err instanceof TimedOut) {
+      return {
+        outcome: {
+          ok: false,
+          error: new MovilitasError({
+            kind: 'timeout',
+            message: `Timed out: no complete answer from the API within ${this.settings.timeout} ms`,
+          }),
+        },
+        mayHaveReached: true,
+      };
+    }
+    if (signal.aborted) throw signal.reason;
+    const error = classifyNetworkError(err);
+    const code = networkCode(err);
+    return { outcome: { ok: false, error }, mayHaveReached: !code || !NOT_SENT_CODES.has(code) };
+  }
+
+  /** One signal for a whole call: the caller's and close()'s together. */
+  private callScope(signal: AbortSignal | undefined): { signal: AbortSignal; unlink: () => void } {
+    if (!signal) return { signal: this.closing.signal, unlink: () => undefined };
+    const controller = new AbortController();
+    return { signal: controller.signal, unlink: linkAbort(controller, [signal, this.closing.signal]) };
+  }
+
+  /** Turns whatever ended a call into the MovilitasError the caller sees, secrets removed. */
+  private finish(err: unknown, attempts: number, mayHaveReached: boolean): MovilitasError {
+    let error: MovilitasError;
+    if (err instanceof MovilitasError) error = err;
+    else if (err instanceof Cancelled || err instanceof DOMException || isAbortReason(err)) {
+      error = new MovilitasError({
+        kind: 'cancelled',
+        message: 'Cancelled: the node was stopped (redeploy or shutdown) before the outcome was known',
+      });
+    } else error = classifyNetworkError(err);
+    if (mayHaveReached && error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      error.ambiguous = true;
+    }
+    error.attempts = attempts;
+    return error.redact([...this.secrets, ...this.recentTokens]);
+  }
+}
+
+function isTransient(error: MovilitasError): boolean {
+  if (error.statusCode !== undefined) return isTransientStatus(error.statusCode);
+  if (error.kind === 'timeout') return true;
+  return error.kind === 'network' && !(error.code && PERMANENT_NETWORK.test(error.code));
+}
+
+function isAbortReason(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
+}
+
+/** Aborts `controller` when any of `signals` aborts (with its reason); returns an unlinker. */
+function linkAbort(controller: AbortController, signals: Array<AbortSignal | undefined>): () => void {
+  const links: Array<() => void> = [];
+  for (const signal of signals) {
+    if (!signal) continue;
+    if (signal.aborted) {
+      controller.abort(signal.reason);
+      break;
+    }
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    links.push(() => signal.removeEventListener('abort', onAbort));
+  }
+  return () => links.forEach((unlink) => unlink());
+}
+
+/** Waits for `promise`, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,256 @@
+/**
+ * Node `movilitas-release-serials`: validates msg.payload, releases its serials through the
+ * config node's client, and ends every message on exactly one output, exactly once:
+ * output 1 released, output 2 failed (msg.error classified, msg.payload untouched).
+ */
+import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
+import {
+  CallResult,
+  configError,
+  MovilitasError,
+  normaliseReleaseInput,
+  ReleaseInput,
+} from '../api';
+import { StatusDisplay } from './status';
+import type { ConfigNode, ReleaseNodeDef } from './types';
+
+/** How long a closing node lets its running calls finish before it cancels them. */
+const CLOSE_GRACE_MS = 5_000;
+
+type Send = (msg: NodeMessage | Array<NodeMessage | null>) => void;
+type Done = (err?: Error) => void;
+
+interface Options {
+  verifyCheckDigit: boolean;
+  validateSerials: boolean;
+  maxSerialsPerRequest: number;
+  coalesceMs: number;
+  reportToCatch: boolean;
+}
+
+/** What msg.movilitas says, on either output. */
+interface Report {
+  operation: 'release-serials';
+  product_code?: string;
+  product_code_schema?: 'GTIN';
+  serials?: string[];
+  count?: number;
+  duplicatesRemoved?: number;
+  requests: number;
+  attempts: number;
+  durationMs: number;
+  statusCode?: number;
+  releasedSerials?: string[];
+  failedSerials?: string[];
+}
+
+type ChunkOutcome = { serials: string[]; ok: true; result: CallResult } | { serials: string[]; ok: false; error: MovilitasError };
+
+function wholeNumber(value: unknown, fallback: number, min: number): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isInteger(n) && n >= min ? n : fallback;
+}
+
+export = function register(RED: NodeAPI): void {
+  function ReleaseSerialsNode(this: Node, def: ReleaseNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const status = new StatusDisplay(node, RED);
+    const options: Options = {
+      verifyCheckDigit: def.verifyCheckDigit !== false,
+      validateSerials: def.validateSerials !== false,
+      maxSerialsPerRequest: wholeNumber(def.maxSerialsPerRequest, 1000, 1),
+      coalesceMs: wholeNumber(def.coalesceMs, 0, 0),
+      reportToCatch: def.reportToCatch === true,
+    };
+    const configNode = def.config ? (RED.nodes.getNode(def.config) as ConfigNode | null) : null;
+    const stopping = new AbortController();
+    const running = new Set<Promise<void>>();
+    let serialsInFlight = 0;
+    let retrying = 0;
+    let closed = false;
+
+    if (!configNode) status.show({ state: 'no-config' });
+    else if (!configNode.connection.ok) status.show({ state: 'config-error' });
+
+    const limiter = configNode?.connection.ok ? configNode.connection.client.limiter : undefined;
+    const showBusy = () => {
+      if (serialsInFlight > 0) {
+        status.show({ state: 'busy', serials: serialsInFlight, waiting: limiter?.waiting ?? 0, retrying: retrying > 0 });
+      }
+    };
+    limiter?.on('change', showBusy);
+
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      const job = handle(msg, once(send), once(done)).finally(() => running.delete(job));
+      running.add(job);
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      const all = () => Promise.allSettled([...running]);
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
+      // Let running calls finish for a while; then cancel the rest (they end on output 2).
+      void Promise.race([all(), grace])
+        .then(() => stopping.abort())
+        .then(all)
+        .finally(() => {
+          limiter?.off('change', showBusy);
+          status.stop();
+          node.status({});
+          done();
+        });
+    });
+
+    async function handle(msg: NodeMessageInFlow, send: Send, done: Done): Promise<void> {
+      const started = Date.now();
+      const report: Report = { operation: 'release-serials', requests: 0, attempts: 0, durationMs: 0 };
+      let input: ReleaseInput | undefined;
+      try {
+        if (closed) {
+          throw new MovilitasError({ kind: 'cancelled', message: 'Cancelled: the node is closing' });
+        }
+        if (!configNode) throw configError(RED._('movilitas-release-serials.errors.no-config'));
+        const connection = configNode.connection;
+        if (!connection.ok) throw connection.error;
+        input = normaliseReleaseInput(msg.payload, {
+          defaultProductCode: await evaluateProductCode(msg),
+          verifyCheckDigit: options.verifyCheckDigit,
+          validateSerials: options.validateSerials,
+        });
+        Object.assign(report, {
+          product_code: input.productCode,
+          product_code_schema: input.productCodeSchema,
+          serials: input.serials,
+          count: input.serials.length,
+          duplicatesRemoved: input.duplicatesRemoved,
+        });
+        const outcomes = await releaseInChunks(connection.client, input);
+        finish(msg, send, done, report, started, outcomes);
+      } catch (err) {
+        fail(msg, send, done, report, started, toMovilitasError(err));
+      }
+    }
+
+    function evaluateProductCode(msg: NodeMessageInFlow): Promise<unknown> {
+      const type = def.productCodeType || 'str';
+      const value = def.productCode ?? '';
+      if (type === 'str') return Promise.resolve(value);
+      return new Promise((resolve, reject) => {
+        RED.util.evaluateNodeProperty(value, type, node, msg, (err, result) => {
+          if (err) reject(configError(`The node's product code (${type} ${value}) could not be read: ${err.message}`));
+          else resolve(result);
+        });
+      });
+    }
+
+    async function releaseInChunks(
+      client: NonNullable<ConfigNode['connection'] & { ok: true }>['client'],
+      input: ReleaseInput,
+    ): Promise<ChunkOutcome[]> {
+      const size = options.maxSerialsPerRequest;
+      const chunks: string[][] = [];
+      for (let i = 0; i < input.serials.length; i += size) chunks.push(input.serials.slice(i, i + size));
+      serialsInFlight += input.serials.length;
+      showBusy();
+      try {
+        // Every chunk is attempted even when another fails; the client's limiter paces them.
+        return await Promise.all(
+          chunks.map(async (serials): Promise<ChunkOutcome> => {
+            let retryingHere = false;
+            try {
+              const result = await client.release(
+                { productCode: input.productCode, productCodeSchema: input.productCodeSchema, serials },
+                {
+                  signal: stopping.signal,
+                  onRetry: () => {
+                    if (!retryingHere) retrying++;
+                    retryingHere = true;
+                    showBusy();
+                  },
+                },
+              );
+              return { serials, ok: true, result };
+            } catch (err) {
+              return { serials, ok: false, error: toMovilitasError(err) };
+            } finally {
+              if (retryingHere) retrying--;
+            }
+          }),
+        );
+      } finally {
+        serialsInFlight -= input.serials.length;
+      }
+    }
+
+    function finish(msg: NodeMessageInFlow, send: Send, done: Done, report: Report, started: number, outcomes: ChunkOutcome[]): void {
+      report.requests = outcomes.length;
+      report.attempts = outcomes.reduce((sum, o) => sum + (o.ok ? o.result.attempts : (o.error.attempts ?? 0)), 0);
+      const failures = outcomes.filter((o): o is Extract<ChunkOutcome, { ok: false }> => !o.ok);
+      const last = outcomes[outcomes.length - 1];
+      if (failures.length === 0 && last?.ok) {
+        report.durationMs = Date.now() - started;
+        report.statusCode = last.result.statusCode;
+        msg.payload = last.result.body;
+        (msg as NodeMessage & { movilitas: Report }).movilitas = report;
+        status.show(serialsInFlight > 0 ? busyState() : { state: 'released', count: report.count ?? 0 });
+        send([msg, null]);
+        done();
+        return;
+      }
+      report.releasedSerials = outcomes.filter((o) => o.ok).flatMap((o) => o.serials);
+      report.failedSerials = failures.flatMap((o) => o.serials);
+      const first = failures[0]!.error;
+      if (outcomes.length > 1) {
+        first.details = {
+          ...first.details,
+          failures: failures.map((f) => ({
+            chunk: outcomes.indexOf(f),
+            count: f.serials.length,
+            ...f.error.toJSON(),
+          })),
+        };
+      }
+      if (first.statusCode !== undefined) report.statusCode = first.statusCode;
+      fail(msg, send, done, report, started, first);
+    }
+
+    function busyState() {
+      return { state: 'busy' as const, serials: serialsInFlight, waiting: limiter?.waiting ?? 0, retrying: retrying > 0 };
+    }
+
+    function fail(msg: NodeMessageInFlow, send: Send, done: Done, report: Report, started: number, error: MovilitasError): void {
+      report.durationMs = Date.now() - started;
+      const out = msg as NodeMessage & { movilitas: Report; error: unknown };
+      out.error = { ...error.toJSON(), source: { id: node.id, type: node.type, name: node.name ?? '' } };
+      out.movilitas = report;
+      if (error.kind === 'config' && !configNode) status.show({ state: 'no-config' });
+      else status.show(serialsInFlight > 0 ? busyState() : { state: 'failed', kind: error.kind });
+      send([null, out]);
+      if (options.reportToCatch) done(new Error(error.message));
+      else done();
+    }
+  }
+
+  RED.nodes.registerType('movilitas-release-serials', ReleaseSerialsNode);
+};
+
+function toMovilitasError(err: unknown): MovilitasError {
+  if (err instanceof MovilitasError) return err;
+  // A bug of ours must still end the message on output 2, never crash the runtime.
+  return new MovilitasError({
+    kind: 'unexpected-response',
+    message: `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`,
+    cause: err,
+  });
+}
+
+/** Guards Node-RED callbacks so that each is called at most once per message. */
+function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  let called = false;
+  return (...args: A) => {
+    if (called) return;
+    called = true;
+    fn(...args);
+  };
+}

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { MovilitasError, normaliseReleaseInput, NormaliseOptions } from '../src/api';
+
+const strict: NormaliseOptions = { verifyCheckDigit: true, validateSerials: true };
+const GTIN = '01234567891231';
+
+function rejects(payload: unknown, pattern: RegExp, opts: NormaliseOptions = strict): MovilitasError {
+  try {
+    normaliseReleaseInput(payload, opts);
+  } catch (err) {
+    assert.ok(err instanceof MovilitasError, String(err));
+    assert.equal(err.kind, 'validation');
+    assert.match(err.message, pattern);
+    return err;
+  }
+  assert.fail(`expected a validation error matching ${pattern}`);
+}
+
+describe('payload normalisation', () => {
+  it('reads the object form', () => {
+    const out = normaliseReleaseInput({ product_code: GTIN, product_code_schema: 'gtin', serials: [' A1 ', 'B2'] }, strict);
+    assert.deepEqual(out, { productCode: GTIN, productCodeSchema: 'GTIN', serials: ['A1', 'B2'], duplicatesRemoved: 0 });
+  });
+
+  it('reads an array of serials with the node product code', () => {
+    const out = normaliseReleaseInput(['A1', 'A1', 'B2', 'A1'], { ...strict, defaultProductCode: ` ${GTIN} ` });
+    assert.deepEqual(out.serials, ['A1', 'B2']);
+    assert.equal(out.duplicatesRemoved, 2);
+    assert.equal(out.productCode, GTIN);
+  });
+
+  it('reads a line-separated string, ignoring blank lines', () => {
+    const out = normaliseReleaseInput('A1\r\n\n  B2  \rC3\n\n', { ...strict, defaultProductCode: GTIN });
+    assert.deepEqual(out.serials, ['A1', 'B2', 'C3']);
+  });
+
+  it('decodes a Buffer: JSON object, JSON array, or text', () => {
+    const opts = { ...strict, defaultProductCode: GTIN };
+    assert.deepEqual(normaliseReleaseInput(Buffer.from(JSON.stringify({ serials: ['X'] })), opts).serials, ['X']);
+    assert.deepEqual(normaliseReleaseInput(Buffer.from('["Y","Z"]'), opts).serials, ['Y', 'Z']);
+    assert.deepEqual(normaliseReleaseInput(Buffer.from('S1\nS2'), opts).serials, ['S1', 'S2']);
+    assert.deepEqual(normaliseReleaseInput(Buffer.from('[not json'), { ...opts, validateSerials: false }).serials, ['[not json']);
+  });
+
+  it('prefers the payload product code over the node one, and falls back when it is blank', () => {
+    assert.equal(normaliseReleaseInput({ product_code: GTIN, serials: ['A'] }, { ...strict, defaultProductCode: '09506000134352' }).productCode, GTIN);
+    assert.equal(normaliseReleaseInput({ product_code: '  ', serials: ['A'] }, { ...strict, defaultProductCode: '09506000134352' }).productCode, '09506000134352');
+  });
+
+  it('pads GTIN-13 and numbers that lost their leading zeros', () => {
+    assert.equal(normaliseReleaseInput({ product_code: '1234567891231', serials: ['A'] }, strict).productCode, GTIN);
+    assert.equal(normaliseReleaseInput({ product_code: 1234567891231, serials: ['A'] }, strict).productCode, GTIN);
+  });
+
+  it('names the expected check digit', () => {
+    const err = rejects({ product_code: '01234567891234', serials: ['A'] }, /check digit: expected 1, found 4/);
+    assert.deepEqual(err.details, { expectedCheckDigit: 1, foundCheckDigit: 4 });
+  });
+
+  it('sends a wrong check digit when verification is off', () => {
+    assert.equal(normaliseReleaseInput({ product_code: '01234567891234', serials: ['A'] }, { ...strict, verifyCheckDigit: false }).productCode, '01234567891234');
+  });
+
+  it('refuses bad product codes', () => {
+    rejects({ serials: ['A'] }, /No product code/);
+    rejects({ product_code: '123', serials: ['A'] }, /3 digits, not 8, 12, 13 or 14/);
+    rejects({ product_code: 'ABCDEFGHIJKLMN', serials: ['A'] }, /digits only/);
+    rejects({ product_code: 1.5, serials: ['A'] }, /whole number/);
+    rejects({ product_code: -1, serials: ['A'] }, /whole number/);
+    rejects({ product_code: 2 ** 60, serials: ['A'] }, /at most 14 digits/);
+    rejects({ product_code: true, serials: ['A'] }, /product_code must be a string/);
+    rejects(['A'], /node's product code must be a string of digits, not an object/, { ...strict, defaultProductCode: {} });
+  });
+
+  it('refuses a schema other than GTIN', () => {
+    rejects({ product_code: GTIN, product_code_schema: 'SSCC', serials: ['A'] }, /"SSCC" is not supported/);
+  });
+
+  it('refuses non-string, empty and invalid serials, saying which', () => {
+    rejects([123456], /serials\[0\] is a number, not a string/, { ...strict, defaultProductCode: GTIN });
+    rejects(['A', '  '], /serials\[1\] " {2}" is empty/, { ...strict, defaultProductCode: GTIN });
+    rejects({ product_code: GTIN, serials: ['OK', 'BAD#', 'ALSO BAD'] }, /2 serials are invalid; the first: serials\[1\] "BAD#" contains "#"/);
+    rejects('OK\nBAD#', /line 2 "BAD#"/, { ...strict, defaultProductCode: GTIN });
+    const err = rejects({ product_code: GTIN, serials: Array.from({ length: 50 }, (_, i) => `#${i}`) }, /50 serials are invalid/);
+    assert.equal(err.details?.invalidCount, 50);
+    assert.equal((err.details?.invalidSerials as unknown[]).length, 20);
+  });
+
+  it('lets serials outside GS1 through when serial validation is off, but not non-strings', () => {
+    const opts = { verifyCheckDigit: true, validateSerials: false, defaultProductCode: GTIN };
+    assert.deepEqual(normaliseReleaseInput(['A#1'], opts).serials, ['A#1']);
+    rejects([null], /serials\[0\] is null/, opts);
+  });
+
+  it('refuses an empty list and payloads of the wrong type', () => {
+    const opts = { ...strict, defaultProductCode: GTIN };
+    rejects([], /list is empty/, opts);
+    rejects('\n \n', /list is empty/, opts);
+    rejects({ product_code: GTIN }, /serials is missing/);
+    rejects({ product_code: GTIN, serials: 5 }, /must be an array of serial strings/);
+    rejects(null, /not null/, opts);
+    rejects(undefined, /not a undefined/, opts);
+    rejects(42, /not a number/, opts);
+  });
+});
