@@ -1,0 +1,142 @@
+/**
+ * Deploys the package's real node files (the build output in nodes/) into a Node-RED runtime
+ * via node-red-node-test-helper, wired to capture both outputs, every done() (a Complete node)
+ * and every done(err) (a Catch node), against a real simulator over HTTP.
+ */
+import helper from 'node-red-node-test-helper';
+import type { Node, NodeMessage } from 'node-red';
+import type { Simulator } from '../../src/simulator';
+
+helper.init(require.resolve('node-red'));
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const configModule = require('../../nodes/movilitas-config.js');
+const releaseModule = require('../../nodes/movilitas-release-serials.js');
+const completeModule = require('@node-red/nodes/core/common/24-complete.js');
+const catchModule = require('@node-red/nodes/core/common/25-catch.js');
+
+export type Msg = NodeMessage & Record<string, any>;
+
+export interface DeployOptions {
+  sim?: Simulator;
+  /** Properties of the movilitas-config node (environment custom + the simulator by default). */
+  config?: Record<string, unknown>;
+  credentials?: Record<string, string | undefined>;
+  /** Properties of the movilitas-release-serials node. */
+  release?: Record<string, unknown>;
+  /** Leave the release node without a config node. */
+  noConfig?: boolean;
+}
+
+export interface StatusCall {
+  fill?: string;
+  shape?: string;
+  text?: string;
+}
+
+export interface Harness {
+  node: Node;
+  released: Msg[];
+  failed: Msg[];
+  completed: Msg[];
+  caught: Msg[];
+  statuses: StatusCall[];
+  send(msg: Msg): void;
+  /** Resolves once `count` messages have come out of either output (and been completed or caught). */
+  settle(count: number, timeoutMs?: number): Promise<void>;
+}
+
+export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
+  const sim = opts.sim;
+  const flow: Array<Record<string, unknown>> = [
+    {
+      id: 'rel',
+      type: 'movilitas-release-serials',
+      name: 'release under test',
+      config: opts.noConfig ? '' : 'cfg',
+      productCode: '',
+      productCodeType: 'str',
+      verifyCheckDigit: true,
+      validateSerials: true,
+      maxSerialsPerRequest: 1000,
+      coalesceMs: 0,
+      reportToCatch: false,
+      ...opts.release,
+      wires: [['out1'], ['out2']],
+    },
+    { id: 'out1', type: 'helper' },
+    { id: 'out2', type: 'helper' },
+    { id: 'cmp', type: 'complete', scope: ['rel'], uncaught: false, wires: [['completed']] },
+    { id: 'completed', type: 'helper' },
+    { id: 'cat', type: 'catch', scope: ['rel'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ];
+  const credentials: Record<string, Record<string, string>> = {};
+  if (!opts.noConfig) {
+    flow.push({
+      id: 'cfg',
+      type: 'movilitas-config',
+      name: 'test',
+      environment: 'custom',
+      baseUrl: sim?.url ?? 'http://127.0.0.1:9',
+      authMode: 'dynamic',
+      tokenHeader: 'x-access-token',
+      timeout: 5000,
+      retries: 0,
+      concurrency: 4,
+      tls: '',
+      proxy: '',
+      ...opts.config,
+    });
+    const creds: Record<string, string | undefined> = {
+      apiKey: sim?.credentials.apiKey,
+      apiSecret: sim?.credentials.apiSecret,
+      token: sim?.credentials.staticToken,
+      channelKey: sim?.credentials.channelKey,
+      ...opts.credentials,
+    };
+    credentials.cfg = Object.fromEntries(Object.entries(creds).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  }
+  await helper.load([configModule, releaseModule, completeModule, catchModule], flow, credentials);
+
+  const node = helper.getNode('rel') as Node;
+  const h: Harness = {
+    node,
+    released: [],
+    failed: [],
+    completed: [],
+    caught: [],
+    statuses: [],
+    send: (msg) => node.receive(msg),
+    settle: async (count, timeoutMs = 15_000) => {
+      const deadline = Date.now() + timeoutMs;
+      const ends = () => h.released.length + h.failed.length;
+      const dones = () => h.completed.length + h.caught.length;
+      while (ends() < count || dones() < count) {
+        if (Date.now() > deadline) {
+          throw new Error(`timed out: ${h.released.length} released + ${h.failed.length} failed, ${dones()} done, of ${count}`);
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // Give a stray second output or done() the chance to show up before the test looks.
+      await new Promise((r) => setTimeout(r, 20));
+    },
+  };
+  helper.getNode('out1').on('input', (m: Msg) => h.released.push(m));
+  helper.getNode('out2').on('input', (m: Msg) => h.failed.push(m));
+  helper.getNode('completed').on('input', (m: Msg) => h.completed.push(m));
+  helper.getNode('caught').on('input', (m: Msg) => h.caught.push(m));
+  node.on('call:status', (call: { args: [StatusCall] }) => h.statuses.push(call.args[0]));
+  return h;
+}
+
+export async function unload(): Promise<void> {
+  await helper.unload();
+}
+
+/** Stops and removes the deployed flow's nodes, as a redeploy does, and waits for close. */
+export function stopFlows(): Promise<void> {
+  return (helper as unknown as { _redNodes: { stopFlows(): Promise<void> } })._redNodes.stopFlows();
+}
+
+export { helper };
