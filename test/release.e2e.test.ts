@@ -20,9 +20,11 @@ describe('release serials, end to end', () => {
     await sim.close();
   });
 
+  /** Sends the messages and waits until they (and all sent before) have ended. */
   async function run(h: Harness, ...msgs: Msg[]): Promise<void> {
+    const target = h.released.length + h.failed.length + msgs.length;
     for (const m of msgs) h.send(m);
-    await h.settle(msgs.length);
+    await h.settle(target);
   }
 
   describe('the vendor sample', () => {

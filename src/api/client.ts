@@ -2,6 +2,7 @@
  * A plain client for the Movilitas Manufacturer V2 API: authentication, the release call,
  * retries and a shared concurrency limit. No Node-RED in here: the nodes are thin adapters.
  */
+import { setMaxListeners } from 'node:events';
 import { Dispatcher, request } from 'undici';
 import { classifyAnswer, classifyNetworkError, isTransientStatus, networkCode, retryAfterSeconds } from './classify';
 import { MovilitasError } from './errors';
@@ -89,6 +90,8 @@ export class MovilitasClient {
     this.dispatcher = options.dispatcher ?? createDispatcher({ baseUrl: this.settings.baseUrl });
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.maxRetryWaitMs = options.maxRetryWaitMs ?? 60_000;
+    // Every call listens on this signal while it runs; thousands may wait at once.
+    setMaxListeners(0, this.closing.signal);
     const auth = this.settings.auth;
     this.secrets = [this.settings.channelKey];
     if (auth.mode === 'dynamic') {
@@ -127,7 +130,6 @@ export class MovilitasClient {
           return { body: attempt.outcome.body, statusCode: attempt.outcome.statusCode, attempts };
         }
         const error = attempt.outcome.error;
-        mayHaveReached ||= attempt.mayHaveReached;
         if (error.kind === 'auth' && this.tokens && !renewed) {
           // The token was rejected (expired early, revoked): fetch a new one once, send once more.
           this.tokens.invalidate(token);
@@ -135,7 +137,9 @@ export class MovilitasClient {
           continue;
         }
         const delayMs = this.retryDelay(error, attempt, retries);
+        // Ambiguous: an earlier attempt may have been applied before this one failed.
         if (delayMs === undefined) throw this.finish(error, attempts, mayHaveReached);
+        mayHaveReached ||= attempt.mayHaveReached;
         retries++;
         opts.onRetry?.({ attempt: attempts, delayMs, error });
         await sleep(delayMs, signal);

@@ -9,3 +9,4 @@ export * from './transport';
 export * from './limiter';
 export * from './retry';
 export * from './client';
+export * from './coalescer';

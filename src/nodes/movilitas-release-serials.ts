@@ -3,10 +3,13 @@
  * config node's client, and ends every message on exactly one output, exactly once:
  * output 1 released, output 2 failed (msg.error classified, msg.payload untouched).
  */
+import { setMaxListeners } from 'node:events';
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import {
   CallResult,
+  Coalescer,
   configError,
+  MovilitasClient,
   MovilitasError,
   normaliseReleaseInput,
   ReleaseInput,
@@ -65,6 +68,7 @@ export = function register(RED: NodeAPI): void {
     };
     const configNode = def.config ? (RED.nodes.getNode(def.config) as ConfigNode | null) : null;
     const stopping = new AbortController();
+    setMaxListeners(0, stopping.signal); // one listener per running call
     const running = new Set<Promise<void>>();
     let serialsInFlight = 0;
     let retrying = 0;
@@ -73,7 +77,14 @@ export = function register(RED: NodeAPI): void {
     if (!configNode) status.show({ state: 'no-config' });
     else if (!configNode.connection.ok) status.show({ state: 'config-error' });
 
-    const limiter = configNode?.connection.ok ? configNode.connection.client.limiter : undefined;
+    const client = configNode?.connection.ok ? configNode.connection.client : undefined;
+    const limiter = client?.limiter;
+    const coalescer =
+      client && options.coalesceMs > 0
+        ? new Coalescer(options.coalesceMs, options.maxSerialsPerRequest, (productCode, serials) =>
+            call(client, productCode, serials),
+          )
+        : undefined;
     const showBusy = () => {
       if (serialsInFlight > 0) {
         status.show({ state: 'busy', serials: serialsInFlight, waiting: limiter?.waiting ?? 0, retrying: retrying > 0 });
@@ -88,6 +99,8 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      // Messages waiting in a coalescing window are sent now, never dropped.
+      coalescer?.flushAll();
       const all = () => Promise.allSettled([...running]);
       const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
       // Let running calls finish for a while; then cancel the rest (they end on output 2).
@@ -125,7 +138,10 @@ export = function register(RED: NodeAPI): void {
           count: input.serials.length,
           duplicatesRemoved: input.duplicatesRemoved,
         });
-        const outcomes = await releaseInChunks(connection.client, input);
+        const outcomes =
+          coalescer && input.serials.length <= options.maxSerialsPerRequest
+            ? await releaseCoalesced(connection.client, coalescer, input)
+            : await releaseInChunks(connection.client, input);
         finish(msg, send, done, report, started, outcomes);
       } catch (err) {
         fail(msg, send, done, report, started, toMovilitasError(err));
@@ -144,43 +160,69 @@ export = function register(RED: NodeAPI): void {
       });
     }
 
-    async function releaseInChunks(
-      client: NonNullable<ConfigNode['connection'] & { ok: true }>['client'],
-      input: ReleaseInput,
-    ): Promise<ChunkOutcome[]> {
+    /** One release call, with the node's cancellation and the retry status wired in. */
+    async function call(client: MovilitasClient, productCode: string, serials: string[]): Promise<CallResult> {
+      let retryingHere = false;
+      try {
+        return await client.release(
+          { productCode, productCodeSchema: 'GTIN', serials },
+          {
+            signal: stopping.signal,
+            onRetry: () => {
+              if (!retryingHere) retrying++;
+              retryingHere = true;
+              showBusy();
+            },
+          },
+        );
+      } finally {
+        if (retryingHere) retrying--;
+      }
+    }
+
+    /** Counts the serials of a message as in flight (for the status) while `work` runs. */
+    async function inFlight<T>(count: number, work: () => Promise<T>): Promise<T> {
+      serialsInFlight += count;
+      showBusy();
+      try {
+        return await work();
+      } finally {
+        serialsInFlight -= count;
+      }
+    }
+
+    /** Splits the list into chunks of maxSerialsPerRequest; every chunk is attempted. */
+    function releaseInChunks(client: MovilitasClient, input: ReleaseInput): Promise<ChunkOutcome[]> {
       const size = options.maxSerialsPerRequest;
       const chunks: string[][] = [];
       for (let i = 0; i < input.serials.length; i += size) chunks.push(input.serials.slice(i, i + size));
-      serialsInFlight += input.serials.length;
-      showBusy();
-      try {
-        // Every chunk is attempted even when another fails; the client's limiter paces them.
-        return await Promise.all(
-          chunks.map(async (serials): Promise<ChunkOutcome> => {
-            let retryingHere = false;
-            try {
-              const result = await client.release(
-                { productCode: input.productCode, productCodeSchema: input.productCodeSchema, serials },
-                {
-                  signal: stopping.signal,
-                  onRetry: () => {
-                    if (!retryingHere) retrying++;
-                    retryingHere = true;
-                    showBusy();
-                  },
-                },
-              );
-              return { serials, ok: true, result };
-            } catch (err) {
-              return { serials, ok: false, error: toMovilitasError(err) };
-            } finally {
-              if (retryingHere) retrying--;
-            }
-          }),
-        );
-      } finally {
-        serialsInFlight -= input.serials.length;
-      }
+      return inFlight(input.serials.length, () =>
+        Promise.all(
+          chunks.map((serials) =>
+            call(client, input.productCode, serials).then(
+              (result): ChunkOutcome => ({ serials, ok: true, result }),
+              (err: unknown): ChunkOutcome => ({ serials, ok: false, error: toMovilitasError(err) }),
+            ),
+          ),
+        ),
+      );
+    }
+
+    /**
+     * Releases the message's serials together with others for the same product that arrive
+     * within the window. When the batch fails on its data (one bad message), the message is
+     * released on its own so that it does not fail because of a neighbour.
+     */
+    async function releaseCoalesced(client: MovilitasClient, batcher: Coalescer, input: ReleaseInput): Promise<ChunkOutcome[]> {
+      const serials = input.serials;
+      const outcome = await inFlight(serials.length, () => batcher.add(input.productCode, serials));
+      if (outcome.ok) return [{ serials, ok: true, result: outcome.result }];
+      if (!outcome.alone) return [{ serials, ok: false, error: outcome.error }];
+      const [alone] = await releaseInChunks(client, input);
+      // Attempts count every HTTP attempt made for this message, the batch's included.
+      if (alone!.ok) alone!.result = { ...alone!.result, attempts: alone!.result.attempts + outcome.attempts };
+      else alone!.error.attempts = (alone!.error.attempts ?? 0) + outcome.attempts;
+      return [alone!];
     }
 
     function finish(msg: NodeMessageInFlow, send: Send, done: Done, report: Report, started: number, outcomes: ChunkOutcome[]): void {

@@ -42,7 +42,7 @@ export interface Harness {
   caught: Msg[];
   statuses: StatusCall[];
   send(msg: Msg): void;
-  /** Resolves once `count` messages have come out of either output (and been completed or caught). */
+  /** Resolves once `count` messages in all have come out of either output (and been completed or caught). */
   settle(count: number, timeoutMs?: number): Promise<void>;
 }
 
@@ -134,9 +134,13 @@ export async function unload(): Promise<void> {
   await helper.unload();
 }
 
-/** Stops and removes the deployed flow's nodes, as a redeploy does, and waits for close. */
-export function stopFlows(): Promise<void> {
-  return (helper as unknown as { _redNodes: { stopFlows(): Promise<void> } })._redNodes.stopFlows();
+/**
+ * Closes the given nodes the way a redeploy does (Node-RED calls each node's close handlers and
+ * waits for them), while the rest of the flow keeps running, so what they send while closing
+ * is still delivered. Resolves when their close has completed.
+ */
+export async function stopNodes(ids: string[]): Promise<void> {
+  await Promise.all(ids.map((id) => (helper.getNode(id) as unknown as { close(removed: boolean): Promise<void> }).close(false)));
 }
 
 export { helper };
