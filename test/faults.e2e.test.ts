@@ -191,6 +191,21 @@ describe('faults, retries and lifecycle, end to end', () => {
       assert.equal(maxInFlight, 2);
     });
 
+    it('shares the limit between every node on the same connection', async () => {
+      const h = await deploy({ sim, twin: true, config: { concurrency: 1, authMode: 'static' } });
+      sim.faults.add({ target: 'release', times: Infinity, action: { type: 'delay', ms: 40 } });
+      const serials = sim.assign(P, 6);
+      const target = 6;
+      serials.forEach((s, i) => (i % 2 ? h.sendTwin(oneSerial(s)) : h.send(oneSerial(s))));
+      await h.settle(target);
+      const reqs = sim.releaseRequests();
+      for (let i = 1; i < reqs.length; i++) {
+        const prev = reqs[i - 1]!;
+        assert.ok(reqs[i]!.receivedAt >= prev.receivedAt + (prev.durationMs ?? 0) - 1, 'one at a time across both nodes');
+      }
+      assert.equal(h.released.length, 6);
+    });
+
     it('keeps waiting messages in order, and shows in the status how many wait', async () => {
       const h = await deploy({ sim, config: { concurrency: 1, authMode: 'static' } });
       sim.faults.add({ target: 'release', times: Infinity, action: { type: 'delay', ms: 150 } });
@@ -297,6 +312,17 @@ describe('faults, retries and lifecycle, end to end', () => {
       await delivery();
       assert.equal(h.released.length, 3, JSON.stringify(h.failed.map((m) => m.error.message)));
       assert.equal(sim.releaseRequests().length, 1);
+    });
+  });
+
+  describe('resources', () => {
+    it('releases its sockets when the flow is stopped', async () => {
+      const h = await deploy({ sim });
+      await run(h, ...sim.assign(P, 20).map(oneSerial));
+      assert.ok(sim.openConnections() > 0, 'keep-alive connections while deployed');
+      await unload();
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(sim.openConnections(), 0);
     });
   });
 

@@ -51,6 +51,12 @@ describe('release serials, end to end', () => {
       assert.match(req.headers['x-access-token'] ?? '', /^ey[\w-]+\.[\w-]+\.[\w-]+$/, 'the JWT the simulator issued');
       assert.equal(req.headers['x-channel-key'], 'Ky1SpfEXmjj05fW3USBFD3pgoEi9AQ29Atsnj4Zy');
       assert.equal(req.headers.authorization, undefined, 'only the chosen token header is sent');
+      // Beyond what HTTP itself needs (host, connection, content-length), exactly the sample's headers.
+      const transport = new Set(['host', 'connection', 'content-length']);
+      assert.deepEqual(
+        Object.keys(req.headers).filter((k) => !transport.has(k)).sort(),
+        ['content-type', 'x-access-token', 'x-channel-key'],
+      );
       assert.deepEqual(JSON.parse(req.body), {
         product_code: '01234567891231',
         product_code_schema: 'GTIN',
@@ -108,6 +114,16 @@ describe('release serials, end to end', () => {
       assert.equal(req.headers['x-access-token'], undefined);
       assert.equal(h.released.length, 1);
     });
+
+    for (const tokenField of ['token', 'access_token', 'accessToken', 'data.token', 'data.access_token'] as const) {
+      it(`reads the token from the auth answer's ${tokenField}`, async () => {
+        await sim.close();
+        sim = await startSimulator({ tokenField });
+        const h = await deploy({ sim });
+        await run(h, { payload: { product_code: SAMPLE_PRODUCT_CODE, serials: ['DDGHG6NTP162PDWXEEAF'] } });
+        assert.equal(h.released.length, 1, JSON.stringify(h.failed[0]?.error));
+      });
+    }
 
     it('uses a static token as given, with no auth call', async () => {
       const h = await deploy({ sim, config: { authMode: 'static' } });

@@ -265,7 +265,7 @@ export class MovilitasClient {
     try {
       const res = await request(`${this.settings.baseUrl}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        headers: { 'content-type': 'application/json', ...headers },
         body,
         dispatcher: this.dispatcher,
         signal: controller.signal,

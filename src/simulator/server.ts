@@ -228,6 +228,12 @@ export class SimulatorServer implements Simulator {
     this.tokens.resetTtl();
   }
 
+  openConnections(): number {
+    let open = 0;
+    for (const s of this.sockets) if (!s.destroyed) open++;
+    return open;
+  }
+
   dropConnections(opts: { all?: boolean } = {}): number {
     let dropped = 0;
     for (const s of this.sockets) {

@@ -172,6 +172,8 @@ export interface Simulator {
    *  ones (a client reusing one finds it closed); with `all`, those carrying a request too.
    *  Returns how many were dropped. The server keeps listening. */
   dropConnections(opts?: { all?: boolean }): number;
+  /** Client connections open now (idle keep-alive ones included). */
+  openConnections(): number;
   /** Back to the seed and the configured token TTL; log and faults cleared. Issued tokens stay valid. */
   reset(): void;
   /** Closes the server and every open socket (keep-alive, hanging requests too). */

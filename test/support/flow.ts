@@ -26,6 +26,8 @@ export interface DeployOptions {
   release?: Record<string, unknown>;
   /** Leave the release node without a config node. */
   noConfig?: boolean;
+  /** Add a second release node ('rel2') on the same config node, wired to the same outputs. */
+  twin?: boolean;
 }
 
 export interface StatusCall {
@@ -42,6 +44,8 @@ export interface Harness {
   caught: Msg[];
   statuses: StatusCall[];
   send(msg: Msg): void;
+  /** Sends to the twin release node (deploy with `twin: true`). */
+  sendTwin(msg: Msg): void;
   /** Resolves once `count` messages in all have come out of either output (and been completed or caught). */
   settle(count: number, timeoutMs?: number): Promise<void>;
 }
@@ -66,11 +70,12 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
     },
     { id: 'out1', type: 'helper' },
     { id: 'out2', type: 'helper' },
-    { id: 'cmp', type: 'complete', scope: ['rel'], uncaught: false, wires: [['completed']] },
+    { id: 'cmp', type: 'complete', scope: opts.twin ? ['rel', 'rel2'] : ['rel'], uncaught: false, wires: [['completed']] },
     { id: 'completed', type: 'helper' },
-    { id: 'cat', type: 'catch', scope: ['rel'], uncaught: false, wires: [['caught']] },
+    { id: 'cat', type: 'catch', scope: opts.twin ? ['rel', 'rel2'] : ['rel'], uncaught: false, wires: [['caught']] },
     { id: 'caught', type: 'helper' },
   ];
+  if (opts.twin) flow.push({ ...flow[0], id: 'rel2', name: 'twin' });
   const credentials: Record<string, Record<string, string>> = {};
   if (!opts.noConfig) {
     flow.push({
@@ -108,6 +113,7 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
     caught: [],
     statuses: [],
     send: (msg) => node.receive(msg),
+    sendTwin: (msg) => helper.getNode('rel2').receive(msg),
     settle: async (count, timeoutMs = 15_000) => {
       const deadline = Date.now() + timeoutMs;
       const ends = () => h.released.length + h.failed.length;
