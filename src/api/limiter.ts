@@ -20,6 +20,8 @@ export class Limiter extends EventEmitter {
 
   constructor(private readonly max: number) {
     super();
+    // Every node on the connection listens for changes (to show the queue in its status).
+    this.setMaxListeners(0);
   }
 
   get running(): number {
