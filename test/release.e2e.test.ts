@@ -139,6 +139,20 @@ describe('release serials, end to end', () => {
       assert.equal(h.released.length, 1, JSON.stringify(h.failed[0]?.error));
     });
 
+    it('lets Node-RED resolve ${ENV_VAR} in credentials', async () => {
+      process.env.MOVILITAS_TEST_SECRET = 'sim-api-secret';
+      process.env.MOVILITAS_TEST_CHANNEL = 'Ky1SpfEXmjj05fW3USBFD3pgoEi9AQ29Atsnj4Zy';
+      try {
+        const h = await deploy({ sim, credentials: { apiSecret: '${MOVILITAS_TEST_SECRET}', channelKey: '${MOVILITAS_TEST_CHANNEL}' } });
+        await run(h, { payload: { product_code: SAMPLE_PRODUCT_CODE, serials: ['DDGHG6NTP162PDWXEEAF'] } });
+        assert.equal(h.released.length, 1, JSON.stringify(h.failed[0]?.error));
+        assert.equal(sim.releaseRequests()[0]!.headers['x-channel-key'], 'Ky1SpfEXmjj05fW3USBFD3pgoEi9AQ29Atsnj4Zy');
+      } finally {
+        delete process.env.MOVILITAS_TEST_SECRET;
+        delete process.env.MOVILITAS_TEST_CHANNEL;
+      }
+    });
+
     it('fetches one token for 50 messages that arrive at once', async () => {
       const h = await deploy({ sim });
       const serials = sim.assign(SAMPLE_PRODUCT_CODE, 50);
