@@ -14,7 +14,7 @@ const host = '127.0.0.1';
 const editorPort = Number(process.env.NODE_RED_PORT || 1880);
 const simPort = Number(process.env.SIMULATOR_PORT || 8484);
 
-const { startSimulator, DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_CHANNEL_KEY, SAMPLE_PRODUCT_CODE } = require(
+const { startSimulator, DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_CHANNEL_KEY } = require(
   path.join(root, 'nodes', 'lib', 'simulator'),
 );
 
@@ -75,7 +75,6 @@ async function waitForEditor(url, child) {
 async function main() {
   prepareUserDir();
   const sim = await startSimulator({ port: simPort, quiet: true });
-  const assigned = sim.assign(SAMPLE_PRODUCT_CODE, 5);
   console.log(`[demo] simulator on ${sim.url}`);
 
   const red = spawn(
@@ -139,7 +138,6 @@ async function main() {
   Simulator:        ${sim.url}  (state: ${sim.url}/_sim/state, request log: ${sim.url}/_sim/log)
   Deployed:         the examples "Release a list of serials" and "One serial per message".
   Click an inject node's button; the debug sidebar shows output 1 (released) or 2 (failed).
-  Serials just assigned in the simulator for ${SAMPLE_PRODUCT_CODE}: ${assigned.join(', ')}
   Ctrl-C stops Node-RED and the simulator.
 `);
 }

@@ -132,7 +132,8 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
   helper.getNode('out2').on('input', (m: Msg) => h.failed.push(m));
   helper.getNode('completed').on('input', (m: Msg) => h.completed.push(m));
   helper.getNode('caught').on('input', (m: Msg) => h.caught.push(m));
-  node.on('call:status', (call: { args: [StatusCall] }) => h.statuses.push(call.args[0]));
+  // The helper spies on Node.prototype.status and emits each call as 'call:status'.
+  (node as unknown as NodeJS.EventEmitter).on('call:status', (call: { args: [StatusCall] }) => h.statuses.push(call.args[0]));
   return h;
 }
 
