@@ -228,6 +228,13 @@ export function classifyNetworkError(err: unknown): MovilitasError {
     code === 'UND_ERR_HEADERS_TIMEOUT' ||
     code === 'UND_ERR_BODY_TIMEOUT' ||
     code === 'ETIMEDOUT';
+  if (code === 'UND_ERR_INVALID_ARG') {
+    // undici refused to send: a header value or URL that cannot go on the wire. Retrying cannot help.
+    return new MovilitasError({ kind: 'config', message: `Configuration error: the request could not be built (${oneLine(message)})`, code, cause: err });
+  }
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+    return new MovilitasError({ kind: 'unexpected-response', message: 'Unexpected response: the answer is larger than the 16 MiB this client reads', code, cause: err });
+  }
   return new MovilitasError({
     kind: timeout ? 'timeout' : 'network',
     message: timeout

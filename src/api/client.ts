@@ -8,7 +8,7 @@ import { classifyAnswer, classifyNetworkError, isTransientStatus, networkCode, r
 import { MovilitasError } from './errors';
 import { Limiter } from './limiter';
 import { BackoffOptions, DEFAULT_BACKOFF, retryDelayMs, sleep } from './retry';
-import { ConnectionSettings } from './settings';
+import { ConnectionSettings, isHeaderSafe } from './settings';
 import { extractToken, TokenCache } from './token';
 import { createDispatcher } from './transport';
 
@@ -61,6 +61,9 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOST
 /** TLS failures are about configuration; trying again cannot fix them. */
 const PERMANENT_NETWORK = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH/;
 
+/** What one turn in a limiter slot produced: an HTTP attempt, or no token to make one with. */
+type Step = { ok: true; token: string; attempt: Attempt } | { ok: false; tokenError: unknown };
+
 interface Attempt {
   outcome: { ok: true; body: unknown; statusCode: number } | { ok: false; error: MovilitasError };
   /** The request may have reached the server (and been applied) even though it failed. */
@@ -81,10 +84,14 @@ export class MovilitasClient {
   /** The last few tokens fetched: redacted from errors like the configured secrets. */
   private recentTokens: string[] = [];
   private calls = 0;
+  /** No request is sent before this time (ms): the server asked for a pause (Retry-After). */
+  private pausedUntil = 0;
+  private readonly now: () => number;
   private idleWaiters: Array<() => void> = [];
 
   constructor(options: ClientOptions) {
     this.settings = options.settings;
+    this.now = options.now ?? Date.now;
     this.limiter = new Limiter(this.settings.concurrency);
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher = options.dispatcher ?? createDispatcher({ baseUrl: this.settings.baseUrl });
@@ -96,7 +103,7 @@ export class MovilitasClient {
     this.secrets = [this.settings.channelKey];
     if (auth.mode === 'dynamic') {
       this.secrets.push(auth.apiKey, auth.apiSecret);
-      this.tokens = new TokenCache(() => this.authenticate(), options.now);
+      this.tokens = new TokenCache(() => this.authenticate(), this.now);
     } else {
       this.secrets.push(auth.token);
     }
@@ -110,6 +117,7 @@ export class MovilitasClient {
       serials: req.serials,
     });
     this.calls++;
+    const startedAt = this.now();
     const scope = this.callScope(opts.signal);
     const signal = scope.signal;
     let attempts = 0;
@@ -118,14 +126,28 @@ export class MovilitasClient {
     let mayHaveReached = false;
     try {
       for (;;) {
-        const token = await this.currentToken(signal).catch((err: unknown) => {
+        // The token is read inside the slot, so a request that waited in the queue while the
+        // token was renewed goes out with the new one, not with the one known to be stale.
+        const step = await this.limiter.run(async (): Promise<Step> => {
+          await this.waitOutRetryAfter(signal);
+          let token: string;
+          try {
+            token = await this.currentToken(signal, startedAt);
+          } catch (err) {
+            return { ok: false, tokenError: err };
+          }
+          attempts++;
+          const attempt = await this.send(RELEASE_PATH, body, this.authHeaders(token), signal).catch((err: unknown) =>
+            this.failedAttempt(err, signal),
+          );
+          return { ok: true, token, attempt };
+        }, signal);
+        if (!step.ok) {
           // A failed token fetch is shared by every waiting call: each gets its own copy.
+          const err = step.tokenError;
           throw this.finish(err instanceof MovilitasError ? err.copy() : err, attempts, false);
-        });
-        attempts++;
-        const attempt = await this.limiter
-          .run(() => this.send(RELEASE_PATH, body, this.authHeaders(token), signal), signal)
-          .catch((err: unknown) => this.failedAttempt(err, signal));
+        }
+        const { token, attempt } = step;
         if (attempt.outcome.ok) {
           return { body: attempt.outcome.body, statusCode: attempt.outcome.statusCode, attempts };
         }
@@ -184,10 +206,23 @@ export class MovilitasClient {
     return headers;
   }
 
-  private currentToken(signal: AbortSignal): Promise<string> {
+  /**
+   * The token to send. A call that started before the last failed token fetch shares that
+   * failure instead of starting another fetch: a burst whose renewal failed costs one auth
+   * call, not one per message. Calls that start later try again (nothing latches).
+   */
+  private currentToken(signal: AbortSignal, callStartedAt: number): Promise<string> {
     const auth = this.settings.auth;
     if (auth.mode === 'static') return Promise.resolve(auth.token);
-    return untilAborted(this.tokens!.get(), signal);
+    // Checked first: a cancelled call must not start an auth call it would not wait for.
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return untilAborted(this.tokens!.get(callStartedAt), signal);
+  }
+
+  /** Honours a Retry-After for the whole connection: nothing is sent inside that window. */
+  private async waitOutRetryAfter(signal: AbortSignal): Promise<void> {
+    const wait = this.pausedUntil - this.now();
+    if (wait > 0) await sleep(wait, signal);
   }
 
   /** POST /v1/api_auth with the key and secret; the same timeout and retry rules as a release. */
@@ -202,6 +237,17 @@ export class MovilitasClient {
       );
       if (attempt.outcome.ok) {
         const token = extractToken(attempt.outcome.body);
+        if (token && !isHeaderSafe(token)) {
+          throw this.finish(
+            new MovilitasError({
+              kind: 'unexpected-response',
+              message: 'The auth call answered a token that cannot be sent in an HTTP header (a line break, a control or a non-Latin-1 character)',
+              statusCode: attempt.outcome.statusCode,
+            }),
+            0,
+            false,
+          );
+        }
         if (token) {
           this.recentTokens = [token, ...this.recentTokens.slice(0, 3)];
           return token;
@@ -275,11 +321,15 @@ export class MovilitasClient {
       if (classified.ok) {
         return { outcome: { ok: true, body: classified.body, statusCode: res.statusCode }, mayHaveReached: true };
       }
+      const retryAfter = retryAfterSeconds(res.headers);
+      if (retryAfter !== undefined && isTransientStatus(res.statusCode) && retryAfter * 1000 <= this.maxRetryWaitMs) {
+        this.pausedUntil = Math.max(this.pausedUntil, this.now() + retryAfter * 1000);
+      }
       return {
         outcome: classified,
         // 429 and 503 say "not now": the request was not applied. Anything else may have been.
         mayHaveReached: res.statusCode !== 429 && res.statusCode !== 503,
-        retryAfter: retryAfterSeconds(res.headers),
+        retryAfter,
       };
     } catch (err) {
       throw controller.signal.aborted ? controller.signal.reason : err;

@@ -30,6 +30,7 @@ export type BatchSender = (productCode: string, serials: string[]) => Promise<Ca
 
 export class Coalescer {
   private readonly open = new Map<string, Batch>();
+  private closed = false;
 
   constructor(
     private readonly windowMs: number,
@@ -57,12 +58,17 @@ export class Coalescer {
     for (const s of serials) batch.serials.add(s);
     const target = batch;
     const outcome = new Promise<BatchOutcome>((resolve) => target.waiters.push({ resolve }));
-    if (batch.serials.size >= this.maxSerials) this.flush(batch);
+    if (this.closed || batch.serials.size >= this.maxSerials) this.flush(batch);
     return outcome;
   }
 
-  /** Sends every open batch now (on close: waiting messages are sent, never dropped). */
-  flushAll(): void {
+  /**
+   * On close: sends every open batch now (waiting messages are sent, never dropped), and from
+   * then on sends what is added at once, so a message that was already on its way when close
+   * began cannot open a window that close would have to wait out.
+   */
+  close(): void {
+    this.closed = true;
     for (const batch of [...this.open.values()]) this.flush(batch);
   }
 

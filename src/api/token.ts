@@ -69,30 +69,41 @@ export function describeToken(value: string, fetchedAt: number): CachedToken {
 export class TokenCache {
   private current: CachedToken | undefined;
   private pending: Promise<string> | undefined;
+  private lastFailure: { at: number; error: unknown } | undefined;
 
   constructor(
     private readonly fetchToken: () => Promise<string>,
     private readonly now: () => number = Date.now,
   ) {}
 
-  get(): Promise<string> {
+  /**
+   * `since`: when the caller's own work started. A fetch that failed after that is the
+   * caller's answer too (it was part of the same burst); an older failure is not remembered.
+   */
+  get(since?: number): Promise<string> {
     const current = this.current;
     if (current && this.now() < current.renewAt) return Promise.resolve(current.value);
-    if (!this.pending) {
-      const started = this.now();
-      this.pending = this.fetchToken().then(
-        (value) => {
-          this.current = describeToken(value, started);
-          this.pending = undefined;
-          return value;
-        },
-        (err: unknown) => {
-          this.pending = undefined;
-          throw err;
-        },
-      );
-    }
-    return this.pending;
+    if (this.pending) return this.pending;
+    const failure = this.lastFailure;
+    if (failure && since !== undefined && failure.at >= since) return Promise.reject(failure.error);
+    const started = this.now();
+    const pending = this.fetchToken().then(
+      (value) => {
+        this.current = describeToken(value, started);
+        this.lastFailure = undefined;
+        this.pending = undefined;
+        return value;
+      },
+      (err: unknown) => {
+        this.lastFailure = { at: this.now(), error: err };
+        this.pending = undefined;
+        throw err;
+      },
+    );
+    // A fetch whose every waiter gave up (cancelled) must not become an unhandled rejection.
+    pending.catch(() => undefined);
+    this.pending = pending;
+    return pending;
   }
 
   /** Drops the token after the API rejected it, unless a newer one has replaced it already. */

@@ -31,6 +31,8 @@ export interface TransportOptions {
   connections?: number;
 }
 
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
 export function createDispatcher(opts: TransportOptions): Dispatcher {
   const tls = opts.tls ?? {};
   const common = {
@@ -38,6 +40,8 @@ export function createDispatcher(opts: TransportOptions): Dispatcher {
     // Pooled sockets idle longer than this are dropped before the server (or a NAT) does.
     keepAliveTimeout: 4_000,
     connections: opts.connections ?? null,
+    // The API answers a few hundred bytes; a proxy's error page a few KiB. Never read a flood.
+    maxResponseSize: MAX_RESPONSE_BYTES,
   };
   if (opts.proxy && !bypassesProxy(opts.baseUrl, opts.proxy.noProxy)) {
     const { url, username, password } = opts.proxy;

@@ -100,12 +100,18 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       // Messages waiting in a coalescing window are sent now, never dropped.
-      coalescer?.flushAll();
+      coalescer?.close();
       const all = () => Promise.allSettled([...running]);
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
+      let graceTimer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        graceTimer = setTimeout(resolve, CLOSE_GRACE_MS);
+      });
       // Let running calls finish for a while; then cancel the rest (they end on output 2).
       void Promise.race([all(), grace])
-        .then(() => stopping.abort())
+        .then(() => {
+          clearTimeout(graceTimer);
+          stopping.abort();
+        })
         .then(all)
         .finally(() => {
           limiter?.off('change', showBusy);
@@ -216,7 +222,8 @@ export = function register(RED: NodeAPI): void {
     async function releaseCoalesced(client: MovilitasClient, batcher: Coalescer, input: ReleaseInput): Promise<ChunkOutcome[]> {
       const serials = input.serials;
       const outcome = await inFlight(serials.length, () => batcher.add(input.productCode, serials));
-      if (outcome.ok) return [{ serials, ok: true, result: outcome.result }];
+      // The batch's answer goes to several messages: each gets its own copy to change freely.
+      if (outcome.ok) return [{ serials, ok: true, result: { ...outcome.result, body: structuredClone(outcome.result.body) } }];
       if (!outcome.alone) return [{ serials, ok: false, error: outcome.error }];
       const [alone] = await releaseInChunks(client, input);
       // Attempts count every HTTP attempt made for this message, the batch's included.
@@ -264,7 +271,8 @@ export = function register(RED: NodeAPI): void {
     function fail(msg: NodeMessageInFlow, send: Send, done: Done, report: Report, started: number, error: MovilitasError): void {
       report.durationMs = Date.now() - started;
       const out = msg as NodeMessage & { movilitas: Report; error: unknown };
-      out.error = { ...error.toJSON(), source: { id: node.id, type: node.type, name: node.name ?? '' } };
+      // A copy: an error may be shared (a coalesced batch, a config problem) and flows may change msg.error.
+      out.error = { ...structuredClone(error.toJSON()), source: { id: node.id, type: node.type, name: node.name ?? '' } };
       out.movilitas = report;
       if (error.kind === 'config' && !configNode) status.show({ state: 'no-config' });
       else status.show(serialsInFlight > 0 ? busyState() : { state: 'failed', kind: error.kind });
