@@ -15,7 +15,8 @@ const releaseModule = require('../../nodes/movilitas-release-serials.js');
 const completeModule = require('@node-red/nodes/core/common/24-complete.js');
 const catchModule = require('@node-red/nodes/core/common/25-catch.js');
 
-export type Msg = NodeMessage & Record<string, any>;
+/** A message as tests see it: any property, payload included, may be read freely. */
+export type Msg = Omit<NodeMessage, 'payload'> & { payload?: any } & Record<string, any>;
 
 export interface DeployOptions {
   sim?: Simulator;
