@@ -7,13 +7,15 @@ import helper from 'node-red-node-test-helper';
 import type { Node, NodeMessage } from 'node-red';
 import type { Simulator } from '../../src/simulator';
 
-helper.init(require.resolve('node-red'));
+import { nodeRedRequire } from './runtime';
+
+helper.init(nodeRedRequire.resolve('node-red'));
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const configModule = require('../../nodes/movilitas-config.js');
 const releaseModule = require('../../nodes/movilitas-release-serials.js');
-const completeModule = require('@node-red/nodes/core/common/24-complete.js');
-const catchModule = require('@node-red/nodes/core/common/25-catch.js');
+const completeModule = nodeRedRequire('@node-red/nodes/core/common/24-complete.js');
+const catchModule = nodeRedRequire('@node-red/nodes/core/common/25-catch.js');
 
 export type Msg = NodeMessage & Record<string, any>;
 
@@ -26,6 +28,10 @@ export interface DeployOptions {
   release?: Record<string, unknown>;
   /** Leave the release node without a config node. */
   noConfig?: boolean;
+  /** More nodes for the flow (core `tls-config`, `http proxy`), their modules and credentials. */
+  extraNodes?: Array<Record<string, unknown>>;
+  extraModules?: unknown[];
+  extraCredentials?: Record<string, Record<string, string>>;
 }
 
 export interface StatusCall {
@@ -97,7 +103,9 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
     };
     credentials.cfg = Object.fromEntries(Object.entries(creds).filter(([, v]) => v !== undefined)) as Record<string, string>;
   }
-  await helper.load([configModule, releaseModule, completeModule, catchModule], flow, credentials);
+  flow.push(...(opts.extraNodes ?? []));
+  Object.assign(credentials, opts.extraCredentials);
+  await helper.load([configModule, releaseModule, completeModule, catchModule, ...(opts.extraModules ?? [])], flow, credentials);
 
   const node = helper.getNode('rel') as Node;
   const h: Harness = {
@@ -126,7 +134,8 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
   helper.getNode('out2').on('input', (m: Msg) => h.failed.push(m));
   helper.getNode('completed').on('input', (m: Msg) => h.completed.push(m));
   helper.getNode('caught').on('input', (m: Msg) => h.caught.push(m));
-  node.on('call:status', (call: { args: [StatusCall] }) => h.statuses.push(call.args[0]));
+  // 'call:status' is the helper's spy event, unknown to @types/node-red.
+  (node as unknown as NodeJS.EventEmitter).on('call:status', (call: { args: [StatusCall] }) => h.statuses.push(call.args[0]));
   return h;
 }
 
@@ -142,5 +151,9 @@ export async function unload(): Promise<void> {
 export async function stopNodes(ids: string[]): Promise<void> {
   await Promise.all(ids.map((id) => (helper.getNode(id) as unknown as { close(removed: boolean): Promise<void> }).close(false)));
 }
+
+/** The core config nodes the connection can use. */
+export const tlsConfigModule: unknown = nodeRedRequire('@node-red/nodes/core/network/05-tls.js');
+export const httpProxyModule: unknown = nodeRedRequire('@node-red/nodes/core/network/06-httpproxy.js');
 
 export { helper };
