@@ -306,7 +306,8 @@ export class MovilitasClient {
     if (signal.aborted) throw signal.reason;
     const error = classifyNetworkError(err);
     const code = networkCode(err);
-    return { outcome: { ok: false, error }, mayHaveReached: !code || !NOT_SENT_CODES.has(code) };
+    const refusedByProxy = error.details?.proxyStatus !== undefined;
+    return { outcome: { ok: false, error }, mayHaveReached: !refusedByProxy && (!code || !NOT_SENT_CODES.has(code)) };
   }
 
   /** One signal for a whole call: the caller's and close()'s together. */
@@ -337,6 +338,9 @@ export class MovilitasClient {
 function isTransient(error: MovilitasError): boolean {
   if (error.statusCode !== undefined) return isTransientStatus(error.statusCode);
   if (error.kind === 'timeout') return true;
+  // A proxy that refused the tunnel: only its gateway errors may pass (407, 403: configuration).
+  const proxyStatus = error.details?.proxyStatus;
+  if (typeof proxyStatus === 'number') return isTransientStatus(proxyStatus);
   return error.kind === 'network' && !(error.code && PERMANENT_NETWORK.test(error.code));
 }
 
