@@ -15,6 +15,7 @@ import {
   type ConfigCredentials,
   type ConfigProperties,
 } from './settings';
+import { prepareTestButton } from './test-connection';
 
 const t = catalogue('movilitas-config');
 
@@ -55,6 +56,7 @@ RED.nodes.registerType<ConfigProperties, ConfigCredentials>('movilitas-config', 
   },
   oneditprepare() {
     prepareConfigDialog(this);
+    prepareTestButton(this);
   },
   oneditsave() {
     saveConfigDialog();
