@@ -186,6 +186,40 @@ describe(`the editor in Chromium (Node-RED ${nodeRedVersion})`, function () {
     await page.screenshot({ path: path.join(ARTIFACTS, 'debug-sidebar.png') });
   });
 
+  it('in German, after deploy: the saved credentials (not typed again) pass Test connection', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'de-DE' });
+    const de = await context.newPage();
+    de.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`(de) ${m.text()}`);
+    });
+    de.on('pageerror', (e) => consoleErrors.push(`(de) pageerror: ${e.message}`));
+    try {
+      await de.goto(`${red.url}/`);
+      await de.locator(`g.red-ui-flow-node-group[id="${releaseNode.id}"] rect.red-ui-flow-node`).dblclick({ timeout: 60_000 });
+      await de.locator('#node-input-btn-config-edit').click();
+      const apiSecret = de.locator('#node-config-input-apiSecret');
+      await apiSecret.waitFor({ state: 'visible' });
+      assert.equal(await apiSecret.inputValue(), '__PWRD__', 'a saved password shows as the placeholder');
+      const button = de.locator('#node-config-movilitas-test');
+      assert.equal((await button.innerText()).trim(), 'Verbindung testen');
+      const authBefore = sim.authRequests().length;
+      await button.click();
+      const result = de.locator('#node-config-movilitas-test-result[data-state="ok"], #node-config-movilitas-test-result[data-state="failed"]');
+      await result.waitFor({ state: 'visible', timeout: 20_000 });
+      const text = (await result.innerText()).trim();
+      assert.equal(await result.getAttribute('data-state'), 'ok', text);
+      assert.match(text, /Verbunden: Token erhalten, Channel-Key akzeptiert/);
+      assert.equal(sim.authRequests().length, authBefore + 1);
+      assert.deepEqual(JSON.parse(sim.authRequests().at(-1)!.body), {
+        api_key: sim.credentials.apiKey,
+        api_secret: sim.credentials.apiSecret,
+      });
+      await de.locator('.red-ui-tray').last().screenshot({ path: path.join(ARTIFACTS, 'config-dialog-de.png') });
+    } finally {
+      await context.close();
+    }
+  });
+
   it('logged no error in the browser console', () => {
     assert.deepEqual(consoleErrors, []);
   });

@@ -127,6 +127,58 @@ describe('Test connection (admin endpoint)', () => {
     assert.ok(Date.now() - started < 3000, 'no backoff');
   });
 
+  describe('faults say what they are, each request sent once', () => {
+    it('a 500 from the auth call: a server error', async () => {
+      await deploy({ sim });
+      sim.faults.add({ target: 'auth', action: { type: 'status', status: 500 } });
+      const out = await post(dialog({ retries: '3' }));
+      assert.equal(out.result, 'server');
+      assert.equal(out.message, 'The API answered with a server error (HTTP 500)');
+      assert.equal(sim.authRequests().length, 1);
+    });
+
+    it('a 429 with Retry-After on the release call: rate-limited, not waited for', async () => {
+      await deploy({ sim });
+      sim.faults.add({ target: 'release', action: { type: 'retry-after', status: 429, retryAfter: 30 } });
+      const out = await post(dialog());
+      assert.equal(out.result, 'rate-limited');
+      assert.equal(sim.releaseRequests().length, 1);
+    });
+
+    it('no answer within the timeout: timed out, naming the URL', async () => {
+      await deploy({ sim });
+      sim.faults.add({ target: 'release', action: { type: 'hang' } });
+      const out = await post(dialog({ timeout: '300' }));
+      assert.equal(out.result, 'timeout');
+      assert.equal(out.message, `The API at ${sim.url} did not answer within 300 ms`);
+    });
+
+    it('an HTML page instead of the auth answer (a proxy login page): unexpected, nothing more claimed', async () => {
+      await deploy({ sim });
+      sim.faults.add({ target: 'auth', action: { type: 'not-json-200' } });
+      const out = await post(dialog());
+      assert.equal(out.result, 'unexpected');
+      assert.equal(out.step, 'auth');
+    });
+
+    it('a release answer that says nothing about the channel key: not claimed as accepted', async () => {
+      await deploy({ sim });
+      sim.faults.add({ target: 'release', action: { type: 'not-json-200' } });
+      const out = await post(dialog());
+      assert.equal(out.ok, false);
+      assert.equal(out.result, 'channel-unchecked');
+      assert.match(out.message, /says nothing about the channel key/);
+    });
+
+    it('a token that the release endpoint refuses (dynamic): says so, and points at the token header', async () => {
+      await deploy({ sim });
+      sim.faults.add({ target: 'release', action: { type: 'status', status: 401, body: '{"success":false,"code":"ERR0000","message":"Failed to authenticate token"}' } });
+      const out = await post(dialog());
+      assert.equal(out.result, 'token-refused');
+      assert.match(out.message, /A token was received, but the API refused it .*check the token header/);
+    });
+  });
+
   it('settings that cannot be used are reported before any request', async () => {
     await deploy({ sim });
     const out = await post(dialog({ baseUrl: '' }));
