@@ -209,11 +209,11 @@ describe('Test connection (admin endpoint)', () => {
       assert.equal(out.result, 'key-secret-refused');
     });
 
-    it('with no saved config node, they are missing', async () => {
+    it('with no deployed config node of that id, there is nothing to use: not tested', async () => {
       await deploy({ sim });
       const out = await post(dialog({ id: 'no-such-node' }, PWRD));
       assert.equal(out.result, 'config');
-      assert.match(out.message, /API key is missing/);
+      assert.match(out.message, /sent only to the base URL of the deployed connection/);
       assert.equal(sim.requests.length, 0);
     });
 
@@ -222,10 +222,48 @@ describe('Test connection (admin endpoint)', () => {
       try {
         await deploy({ sim, credentials: { apiSecret: '${MOVILITAS_TEST_SECRET}' } });
         assert.equal((await post(dialog({ id: 'cfg' }, PWRD))).result, 'connected');
-        assert.equal((await post(dialog({}, { apiSecret: '${MOVILITAS_TEST_SECRET}' }))).result, 'connected');
+        assert.equal((await post(dialog({ id: 'cfg' }, { apiSecret: '${MOVILITAS_TEST_SECRET}' }))).result, 'connected');
       } finally {
         delete process.env.MOVILITAS_TEST_SECRET;
       }
+    });
+  });
+
+  describe('secrets only the runtime holds go only to the deployed base URL', () => {
+    let other: Simulator;
+    beforeEach(async () => {
+      other = await startSimulator();
+    });
+    afterEach(() => other.close());
+
+    it('saved credentials (__PWRD__) are not sent to a URL typed in the dialog', async () => {
+      await deploy({ sim });
+      const out = await post(dialog({ id: 'cfg', baseUrl: other.url }, { apiKey: '__PWRD__', apiSecret: '__PWRD__', channelKey: '__PWRD__' }));
+      assert.equal(out.ok, false);
+      assert.equal(out.result, 'config');
+      assert.match(out.message, /sent only to the base URL of the deployed connection/);
+      assert.equal(other.requests.length, 0);
+      assert.equal(sim.requests.length, 0);
+    });
+
+    it('${ENV} values are not resolved for a URL that is not deployed', async () => {
+      process.env.MOVILITAS_TEST_SECRET = 'from-the-environment';
+      secrets.push('from-the-environment');
+      try {
+        await deploy({ sim });
+        const out = await post(dialog({ baseUrl: other.url }, { apiSecret: '${MOVILITAS_TEST_SECRET}' }));
+        assert.equal(out.result, 'config');
+        assert.equal(other.requests.length, 0);
+      } finally {
+        delete process.env.MOVILITAS_TEST_SECRET;
+      }
+    });
+
+    it('typed credentials go to any URL the dialog names', async () => {
+      await deploy({ sim });
+      const out = await post(dialog({ id: 'cfg', baseUrl: other.url }));
+      assert.equal(out.result, 'connected');
+      assert.equal(other.authRequests().length, 1);
     });
   });
 

@@ -28,7 +28,7 @@
 import type { Dispatcher } from 'undici';
 import { MovilitasClient } from './client';
 import { MovilitasError } from './errors';
-import { ConnectionSettings, RawConnectionSettings, resolveSettings } from './settings';
+import { ConnectionSettings, ENVIRONMENT_URLS, RawConnectionSettings, resolveBaseUrl, resolveSettings } from './settings';
 
 /** A valid GTIN-14 (check digit 0) that no tenant registers: the probe's product code. */
 export const CHECK_PRODUCT_CODE = '00000000000000';
@@ -180,6 +180,52 @@ export function dialogCredentials(
     }
   }
   return out;
+}
+
+/** What the runtime knows of the config node a dialog edits, once it is deployed. */
+export interface SavedConnection {
+  credentials?: Credentials;
+  /** Its base URL as deployed; unknown when the node is not running. */
+  baseUrl?: string;
+}
+
+export type CheckCredentials = { ok: true; credentials: Credentials } | { ok: false; problem: string };
+
+/**
+ * The credentials for a dialog's check, and whether they may go where the dialog points.
+ * Values the user typed go anywhere the dialog says: the user knows them. Values only the
+ * runtime holds, the saved credentials (`__PWRD__`) and `${ENV}` values, are sent only to the
+ * deployed connection's base URL or to the vendor's own URLs (production, acceptance): else a
+ * user who may edit connections, but not see their secrets, could have them sent to a server
+ * of their own by typing its URL in the dialog.
+ */
+export function credentialsForCheck(
+  typed: Record<string, unknown> | undefined,
+  saved: SavedConnection | undefined,
+  dialog: { environment?: unknown; baseUrl?: unknown },
+  env: Record<string, string | undefined> = process.env,
+): CheckCredentials {
+  const serverSide = CREDENTIAL_NAMES.some((name) => {
+    const value = typed?.[name];
+    return value === UNCHANGED_PASSWORD || (typeof value === 'string' && /\$\{[^}\s]+\}/.test(value));
+  });
+  if (serverSide) {
+    let target: string | undefined;
+    try {
+      target = resolveBaseUrl(dialog.environment, dialog.baseUrl);
+    } catch {
+      target = undefined; // resolveSettings reports the bad URL
+    }
+    const official = (Object.values(ENVIRONMENT_URLS) as string[]).includes(target ?? '');
+    if (target !== undefined && !official && target !== saved?.baseUrl) {
+      return {
+        ok: false,
+        problem:
+          'Saved credentials and ${ENV_VAR} values are sent only to the base URL of the deployed connection: deploy the new base URL first, or type the credentials again to test it',
+      };
+    }
+  }
+  return { ok: true, credentials: dialogCredentials(typed, saved?.credentials, env) };
 }
 
 /** Replaces each `${NAME}` with the environment variable's value ("" when it is not set). */

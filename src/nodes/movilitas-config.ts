@@ -13,13 +13,15 @@ import type { Node, NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import {
   CREDENTIAL_NAMES,
-  Credentials,
   checkRawSettings,
   createDispatcher,
-  dialogCredentials,
+  credentialsForCheck,
   MovilitasClient,
   ProxyOptions,
+  resolveBaseUrl,
+  resolveEnvReferences,
   resolveSettings,
+  SavedConnection,
   settingsProblem,
   TlsOptions,
 } from '../api';
@@ -67,6 +69,11 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this as ConfigNode;
     const credentials: ConfigCredentials = node.credentials ?? {};
+    try {
+      node.baseUrl = resolveBaseUrl(def.environment, def.baseUrl);
+    } catch {
+      node.baseUrl = undefined; // reported below with the other settings
+    }
     const resolved = resolveSettings({ ...def, ...credentials });
     for (const warning of resolved.warnings) node.warn(warning);
     if (!resolved.ok) {
@@ -104,12 +111,19 @@ export = function register(RED: NodeAPI): void {
     },
   });
 
-  /** The saved credentials of a config node, `${ENV}` already resolved when it is deployed. */
-  function savedCredentials(id: unknown): Credentials | undefined {
+  /** What the runtime holds of a config node: its credentials (`${ENV}` resolved when it runs) and base URL. */
+  function savedConnection(id: unknown): SavedConnection | undefined {
     if (typeof id !== 'string' || !id) return undefined;
     const deployed = RED.nodes.getNode(id) as ConfigNode | null;
-    if (deployed?.credentials) return deployed.credentials;
-    return (RED.nodes.getCredentials(id) as Credentials | undefined) ?? undefined;
+    if (deployed) return { ...(deployed.credentials ? { credentials: deployed.credentials } : {}), ...(deployed.baseUrl ? { baseUrl: deployed.baseUrl } : {}) };
+    // Deployed but not running (a disabled flow): the stored values, `${ENV}` not yet resolved.
+    const stored = RED.nodes.getCredentials(id) as Record<string, unknown> | undefined;
+    if (!stored) return undefined;
+    const credentials: Record<string, string> = {};
+    for (const [name, value] of Object.entries(stored)) {
+      if (typeof value === 'string') credentials[name] = resolveEnvReferences(value);
+    }
+    return { credentials };
   }
 
   RED.httpAdmin.post(
@@ -118,9 +132,12 @@ export = function register(RED: NodeAPI): void {
     (req: Request, res: Response) => {
       const body: Record<string, unknown> = req.body && typeof req.body === 'object' ? req.body : {};
       const typed = body.credentials && typeof body.credentials === 'object' ? (body.credentials as Record<string, unknown>) : {};
-      const credentials = dialogCredentials(typed, savedCredentials(body.id));
+      const allowed = credentialsForCheck(typed, savedConnection(body.id), body);
+      const credentials = allowed.ok ? allowed.credentials : {};
       const transport = transportFor(body.tls, body.proxy);
-      const check = transport.ok
+      const check = !allowed.ok
+        ? Promise.resolve(settingsProblem(allowed.problem))
+        : transport.ok
         ? checkRawSettings(
             { ...pick(body, ['environment', 'baseUrl', 'authMode', 'tokenHeader', 'timeout']), ...credentials },
             {
