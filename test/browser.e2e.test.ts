@@ -44,6 +44,7 @@ describe(`the editor in Chromium (Node-RED ${nodeRedVersion})`, function () {
       if (process.env.BROWSER_TEST === 'required') throw new Error(`${CHROMIUM} not found (apt-get install -y chromium)`);
       this.skip();
     }
+    fs.rmSync(ARTIFACTS, { recursive: true, force: true });
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'movilitas-browser-'));
     installPackedPackage(userDir);

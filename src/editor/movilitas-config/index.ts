@@ -51,6 +51,10 @@ RED.nodes.registerType<ConfigProperties, ConfigCredentials>('movilitas-config', 
       validate: credentialNeeded('any', 'channel-key-required'),
     },
   },
+  // Names the type in the dialog's title ("Edit Movilitas connection node") and config lists.
+  paletteLabel() {
+    return t('paletteLabel');
+  },
   label() {
     return configLabel(this);
   },
