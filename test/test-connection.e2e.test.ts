@@ -217,6 +217,19 @@ describe('Test connection (admin endpoint)', () => {
       assert.equal(sim.requests.length, 0);
     });
 
+    it("are never taken from a node of another type with the same id", async () => {
+      await deploy({
+        sim,
+        extraNodes: [{ id: 'px', type: 'http proxy', name: '', url: 'http://127.0.0.1:9', noproxy: [] }],
+        extraModules: [httpProxyModule],
+        extraCredentials: { px: { username: 'u', password: 'proxy-secret' } },
+      });
+      secrets.push('proxy-secret');
+      const out = await post(dialog({ id: 'px' }, PWRD));
+      assert.equal(out.result, 'config');
+      assert.equal(sim.requests.length, 0);
+    });
+
     it('saved ${ENV} credentials are used resolved; a typed ${ENV} is resolved too', async () => {
       process.env.MOVILITAS_TEST_SECRET = sim.credentials.apiSecret;
       try {

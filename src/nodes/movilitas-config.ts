@@ -19,7 +19,6 @@ import {
   MovilitasClient,
   ProxyOptions,
   resolveBaseUrl,
-  resolveEnvReferences,
   resolveSettings,
   SavedConnection,
   settingsProblem,
@@ -111,19 +110,19 @@ export = function register(RED: NodeAPI): void {
     },
   });
 
-  /** What the runtime holds of a config node: its credentials (`${ENV}` resolved when it runs) and base URL. */
+  /**
+   * What the runtime holds of the movilitas-config node being edited: its credentials (`${ENV}`
+   * resolved) and base URL, as deployed and running. Nothing for another node type, so an id
+   * cannot borrow another node's secrets.
+   */
   function savedConnection(id: unknown): SavedConnection | undefined {
     if (typeof id !== 'string' || !id) return undefined;
     const deployed = RED.nodes.getNode(id) as ConfigNode | null;
-    if (deployed) return { ...(deployed.credentials ? { credentials: deployed.credentials } : {}), ...(deployed.baseUrl ? { baseUrl: deployed.baseUrl } : {}) };
-    // Deployed but not running (a disabled flow): the stored values, `${ENV}` not yet resolved.
-    const stored = RED.nodes.getCredentials(id) as Record<string, unknown> | undefined;
-    if (!stored) return undefined;
-    const credentials: Record<string, string> = {};
-    for (const [name, value] of Object.entries(stored)) {
-      if (typeof value === 'string') credentials[name] = resolveEnvReferences(value);
-    }
-    return { credentials };
+    if (!deployed || deployed.type !== 'movilitas-config') return undefined;
+    return {
+      ...(deployed.credentials ? { credentials: deployed.credentials } : {}),
+      ...(deployed.baseUrl ? { baseUrl: deployed.baseUrl } : {}),
+    };
   }
 
   RED.httpAdmin.post(
