@@ -223,6 +223,15 @@ function oneLine(text: string): string {
 export function classifyNetworkError(err: unknown): MovilitasError {
   const code = networkCode(err);
   const message = err instanceof Error ? err.message : String(err);
+  const proxyStatus = proxyTunnelStatus(err);
+  if (proxyStatus !== undefined) {
+    // The proxy refused the CONNECT tunnel: the request never reached the API.
+    const why =
+      proxyStatus === 407
+        ? 'the proxy wants credentials (HTTP 407): set the user name and password in the proxy configuration'
+        : `the proxy refused the connection to the API (HTTP ${proxyStatus})`;
+    return new MovilitasError({ kind: 'network', message: `Network error: ${why}`, code, details: { proxyStatus }, cause: err });
+  }
   const timeout =
     code === 'UND_ERR_CONNECT_TIMEOUT' ||
     code === 'UND_ERR_HEADERS_TIMEOUT' ||
@@ -243,6 +252,22 @@ export function classifyNetworkError(err: unknown): MovilitasError {
     code,
     cause: err,
   });
+}
+
+/**
+ * The status a proxy answered to a CONNECT, when that is why `err` happened. undici's proxy
+ * agents report it only in the message: "Proxy response (407) !== 200 when HTTP Tunneling".
+ */
+export function proxyTunnelStatus(err: unknown): number | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (current instanceof Error) {
+      const m = /Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/.exec(current.message);
+      if (m) return Number(m[1]);
+    }
+    current = isRecord(current) ? current.cause : undefined;
+  }
+  return undefined;
 }
 
 /** The most specific error code in an error and its causes (undici wraps the socket's). */

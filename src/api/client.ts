@@ -41,6 +41,12 @@ export interface CallResult {
   attempts: number;
 }
 
+/** What `probe()` found: the step that failed and why, or that the release call was accepted. */
+export type ProbeResult =
+  | { step: 'token'; ok: false; error: MovilitasError }
+  | { step: 'release'; ok: true; statusCode: number }
+  | { step: 'release'; ok: false; error: MovilitasError };
+
 export interface ClientOptions {
   settings: ConnectionSettings;
   /** Built from the settings (keep-alive, environment proxy) when not given. */
@@ -174,6 +180,33 @@ export class MovilitasClient {
       this.calls--;
       if (this.calls === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
     }
+  }
+
+  /**
+   * The two requests of a connection check, each sent once whatever `retries` says (check.ts
+   * explains why they are safe and what each answer proves): the token, fetched with the key
+   * and secret in dynamic mode, then one release call with the given body. Errors come back
+   * as data, secrets removed.
+   */
+  async probe(releaseBody: string): Promise<ProbeResult> {
+    const signal = this.closing.signal;
+    let token: string;
+    try {
+      token = await this.currentToken(signal, this.now());
+    } catch (err) {
+      return { step: 'token', ok: false, error: err instanceof MovilitasError ? err.copy() : this.finish(err, 0, false) };
+    }
+    const attempt = await this.send(RELEASE_PATH, releaseBody, this.authHeaders(token), signal).catch(
+      (err: unknown): Attempt => {
+        try {
+          return this.failedAttempt(err, signal);
+        } catch (reason) {
+          return { outcome: { ok: false, error: this.finish(reason, 1, false) }, mayHaveReached: false };
+        }
+      },
+    );
+    if (attempt.outcome.ok) return { step: 'release', ok: true, statusCode: attempt.outcome.statusCode };
+    return { step: 'release', ok: false, error: this.finish(attempt.outcome.error, 1, false) };
   }
 
   /** Resolves once no call is running, or after `maxWaitMs`, whichever comes first. */
@@ -356,7 +389,8 @@ export class MovilitasClient {
     if (signal.aborted) throw signal.reason;
     const error = classifyNetworkError(err);
     const code = networkCode(err);
-    return { outcome: { ok: false, error }, mayHaveReached: !code || !NOT_SENT_CODES.has(code) };
+    const refusedByProxy = error.details?.proxyStatus !== undefined;
+    return { outcome: { ok: false, error }, mayHaveReached: !refusedByProxy && (!code || !NOT_SENT_CODES.has(code)) };
   }
 
   /** One signal for a whole call: the caller's and close()'s together. */
@@ -387,6 +421,9 @@ export class MovilitasClient {
 function isTransient(error: MovilitasError): boolean {
   if (error.statusCode !== undefined) return isTransientStatus(error.statusCode);
   if (error.kind === 'timeout') return true;
+  // A proxy that refused the tunnel: only its gateway errors may pass (407, 403: configuration).
+  const proxyStatus = error.details?.proxyStatus;
+  if (typeof proxyStatus === 'number') return isTransientStatus(proxyStatus);
   return error.kind === 'network' && !(error.code && PERMANENT_NETWORK.test(error.code));
 }
 

@@ -26,6 +26,8 @@ export type Connection = { ok: true; client: MovilitasClient } | { ok: false; er
 
 export interface ConfigNode extends Node<ConfigCredentials> {
   connection: Connection;
+  /** The API base URL as deployed (undefined when the environment or URL is unusable). */
+  baseUrl?: string;
 }
 
 export interface ReleaseNodeDef extends NodeDef {

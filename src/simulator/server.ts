@@ -1,6 +1,7 @@
 // The simulator: a node:http server over the serial pools, tokens, fault injector and log.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type ApiConfig, type ApiContext, answers, handleAuth, handleRelease } from './api';
 import {
@@ -99,6 +100,7 @@ export class SimulatorServer implements Simulator {
   private readonly log: RequestLog;
   private readonly api: ApiContext;
   private readonly host: string;
+  private readonly scheme: 'http' | 'https';
   private readonly requestedPort: number;
   private readonly maxBodyBytes: number;
   private readonly printLine: ((line: string) => void) | undefined;
@@ -130,12 +132,14 @@ export class SimulatorServer implements Simulator {
     this.credentials = { apiKey: config.apiKey, apiSecret: config.apiSecret, staticToken: staticTokens[0], channelKey: channelKeys[0] };
     this.printLine = opts.quiet === false ? (opts.logger ?? ((line) => console.log(line))) : undefined;
 
-    this.server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.onRequest(req, res).catch((err: unknown) => {
         // A bug in a handler: answer 500 rather than leave the client waiting.
         if (!res.headersSent && !res.destroyed) send(res, json(500, { success: false, message: `Simulator error: ${(err as Error).message}` }));
       });
-    });
+    };
+    this.scheme = opts.tls ? 'https' : 'http';
+    this.server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : createServer(handler);
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -160,7 +164,7 @@ export class SimulatorServer implements Simulator {
 
   get url(): string {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return `http://${host}:${this.boundPort}`;
+    return `${this.scheme}://${host}:${this.boundPort}`;
   }
 
   get requests(): RecordedRequest[] {

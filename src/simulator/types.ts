@@ -45,6 +45,8 @@ export interface SimulatorOptions {
   maxBodyBytes?: number;
   /** Most serials one release request may carry; more get 413. Default: no limit. */
   maxSerialsPerRequest?: number;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP (TLS tests). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface RecordedRequest {

@@ -7,13 +7,15 @@ import helper from 'node-red-node-test-helper';
 import type { Node, NodeMessage } from 'node-red';
 import type { Simulator } from '../../src/simulator';
 
-helper.init(require.resolve('node-red'));
+import { nodeRedRequire } from './runtime';
+
+helper.init(nodeRedRequire.resolve('node-red'));
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const configModule = require('../../nodes/movilitas-config.js');
 const releaseModule = require('../../nodes/movilitas-release-serials.js');
-const completeModule = require('@node-red/nodes/core/common/24-complete.js');
-const catchModule = require('@node-red/nodes/core/common/25-catch.js');
+const completeModule = nodeRedRequire('@node-red/nodes/core/common/24-complete.js');
+const catchModule = nodeRedRequire('@node-red/nodes/core/common/25-catch.js');
 
 /** A message as tests see it: any property, payload included, may be read freely. */
 export type Msg = Omit<NodeMessage, 'payload'> & { payload?: any } & Record<string, any>;
@@ -29,6 +31,10 @@ export interface DeployOptions {
   noConfig?: boolean;
   /** Add a second release node ('rel2') on the same config node, wired to the same outputs. */
   twin?: boolean;
+  /** More nodes for the flow (core `tls-config`, `http proxy`), their modules and credentials. */
+  extraNodes?: Array<Record<string, unknown>>;
+  extraModules?: unknown[];
+  extraCredentials?: Record<string, Record<string, string>>;
 }
 
 export interface StatusCall {
@@ -103,7 +109,9 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
     };
     credentials.cfg = Object.fromEntries(Object.entries(creds).filter(([, v]) => v !== undefined)) as Record<string, string>;
   }
-  await helper.load([configModule, releaseModule, completeModule, catchModule], flow, credentials);
+  flow.push(...(opts.extraNodes ?? []));
+  Object.assign(credentials, opts.extraCredentials);
+  await helper.load([configModule, releaseModule, completeModule, catchModule, ...(opts.extraModules ?? [])], flow, credentials);
 
   const node = helper.getNode('rel') as Node;
   const h: Harness = {
@@ -150,5 +158,9 @@ export async function unload(): Promise<void> {
 export async function stopNodes(ids: string[]): Promise<void> {
   await Promise.all(ids.map((id) => (helper.getNode(id) as unknown as { close(removed: boolean): Promise<void> }).close(false)));
 }
+
+/** The core config nodes the connection can use. */
+export const tlsConfigModule: unknown = nodeRedRequire('@node-red/nodes/core/network/05-tls.js');
+export const httpProxyModule: unknown = nodeRedRequire('@node-red/nodes/core/network/06-httpproxy.js');
 
 export { helper };

@@ -1,6 +1,20 @@
 // The helper ships no types; this is the part the tests use.
 declare module 'node-red-node-test-helper' {
   import type { Node } from 'node-red';
+  interface AdminResponse {
+    status: number;
+    text: string;
+    body: any;
+    headers: Record<string, string>;
+  }
+  interface AdminTest extends PromiseLike<AdminResponse> {
+    send(body: unknown): AdminTest;
+    set(name: string, value: string): AdminTest;
+  }
+  interface AdminAgent {
+    get(path: string): AdminTest;
+    post(path: string): AdminTest;
+  }
   const helper: {
     init(runtimePath: string, settings?: Record<string, unknown>): void;
     load(nodes: unknown[], flow: unknown[], credentials?: Record<string, unknown>): Promise<void>;
@@ -9,6 +23,8 @@ declare module 'node-red-node-test-helper' {
     settings(settings: Record<string, unknown>): Record<string, unknown>;
     startServer(): Promise<void>;
     stopServer(): Promise<void>;
+    /** A supertest agent on the admin app (RED.httpAdmin). */
+    request(): AdminAgent;
     log(): { args: unknown[][] } & Record<string, unknown>;
   };
   export = helper;

@@ -15,6 +15,7 @@ import {
   type ConfigCredentials,
   type ConfigProperties,
 } from './settings';
+import { prepareTestButton } from './test-connection';
 
 const t = catalogue('movilitas-config');
 
@@ -50,11 +51,16 @@ RED.nodes.registerType<ConfigProperties, ConfigCredentials>('movilitas-config', 
       validate: credentialNeeded('any', 'channel-key-required'),
     },
   },
+  // Names the type in the dialog's title ("Edit Movilitas connection node") and config lists.
+  paletteLabel() {
+    return t('paletteLabel');
+  },
   label() {
     return configLabel(this);
   },
   oneditprepare() {
     prepareConfigDialog(this);
+    prepareTestButton(this);
   },
   oneditsave() {
     saveConfigDialog();
