@@ -119,4 +119,10 @@ describe('payload normalisation: regressions found by fuzzing', () => {
     assert.doesNotMatch(err.message, /"an object"/);
     rejects([, 'A1'], /serials\[0\] is a undefined, not a string/, opts); // eslint-disable-line no-sparse-arrays
   });
+
+  it('regression: product_code_schema "GTıN" (dotless i) is not taken for GTIN', () => {
+    // toUpperCase() maps U+0131 to "I"; the schema keyword matches ASCII case-insensitively only.
+    rejects({ product_code: GTIN, product_code_schema: 'GTıN', serials: ['A1'] }, /"GTıN" is not supported/);
+    assert.equal(normaliseReleaseInput({ product_code: GTIN, product_code_schema: ' gTiN ', serials: ['A1'] }, strict).productCodeSchema, 'GTIN');
+  });
 });

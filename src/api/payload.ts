@@ -52,7 +52,8 @@ export function normaliseReleaseInput(payload: unknown, options: NormaliseOption
     options.verifyCheckDigit,
   );
   const schema = envelope.product_code_schema?.trim();
-  if (schema && schema.toUpperCase() !== 'GTIN') {
+  // ASCII case-insensitive: toUpperCase() would also turn "GTıN" (dotless i) into "GTIN".
+  if (schema && !/^gtin$/i.test(schema)) {
     throw validationError(
       `product_code_schema "${clip(schema)}" is not supported: the API accepts only "GTIN"`,
     );
