@@ -93,7 +93,15 @@ export = function register(RED: NodeAPI): void {
     limiter?.on('change', showBusy);
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      const job = handle(msg, once(send), once(done)).finally(() => running.delete(job));
+      const job = handle(msg, once(send), once(done))
+        .catch((err: unknown) => {
+          // send() or done() threw: Node-RED could not clone the msg for a second wire or a
+          // Complete/Catch node (a payload nested too deep). Logged, without the msg (that would
+          // clone it again); a rejection here would be unhandled and stop the runtime.
+          const error = err instanceof Error ? err.message : String(err);
+          node.error(RED._('movilitas-release-serials.errors.not-completed', { error }));
+        })
+        .finally(() => running.delete(job));
       running.add(job);
     });
 
@@ -236,8 +244,7 @@ export = function register(RED: NodeAPI): void {
         msg.payload = last.result.body;
         (msg as NodeMessage & { movilitas: Report }).movilitas = report;
         status.show(serialsInFlight > 0 ? busyState() : { state: 'released', count: report.count ?? 0 });
-        send([msg, null]);
-        done();
+        deliver(send, done, [msg, null]);
         return;
       }
       report.releasedSerials = outcomes.filter((o) => o.ok).flatMap((o) => o.serials);
@@ -268,9 +275,7 @@ export = function register(RED: NodeAPI): void {
       out.movilitas = report;
       if (error.kind === 'config' && !configNode) status.show({ state: 'no-config' });
       else status.show(serialsInFlight > 0 ? busyState() : { state: 'failed', kind: error.kind });
-      send([null, out]);
-      if (options.reportToCatch) done(new Error(error.message));
-      else done();
+      deliver(send, done, [null, out], options.reportToCatch ? new Error(error.message) : undefined);
     }
   }
 
@@ -285,6 +290,16 @@ function toMovilitasError(err: unknown): MovilitasError {
     message: `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`,
     cause: err,
   });
+}
+
+/** Sends the msg and completes it; done() is called even when send() throws. */
+function deliver(send: Send, done: Done, out: Array<NodeMessage | null>, err?: Error): void {
+  try {
+    send(out);
+  } finally {
+    if (err) done(err);
+    else done();
+  }
 }
 
 /** Guards Node-RED callbacks so that each is called at most once per message. */

@@ -40,6 +40,8 @@ export interface Harness {
   failed: Msg[];
   completed: Msg[];
   caught: Msg[];
+  /** Calls of done() by the release node, counted where it calls them (before Node-RED clones the msg for Complete and Catch nodes). */
+  doneCalls: number;
   statuses: StatusCall[];
   send(msg: Msg): void;
   /** Resolves once `count` messages in all have come out of either output (and been completed or caught). */
@@ -106,18 +108,22 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
     failed: [],
     completed: [],
     caught: [],
+    doneCalls: 0,
     statuses: [],
     send: (msg) => node.receive(msg),
     settle: async (count, timeoutMs = 15_000) => {
       const deadline = Date.now() + timeoutMs;
       const ends = () => h.released.length + h.failed.length;
       const dones = () => h.completed.length + h.caught.length;
-      while (ends() < count || dones() < count) {
+      while (ends() < count || h.doneCalls < count) {
         if (Date.now() > deadline) {
-          throw new Error(`timed out: ${h.released.length} released + ${h.failed.length} failed, ${dones()} done, of ${count}`);
+          throw new Error(`timed out: ${h.released.length} released + ${h.failed.length} failed, ${h.doneCalls} done, of ${count}`);
         }
         await new Promise((r) => setTimeout(r, 5));
       }
+      // The Complete and Catch nodes get their copy a moment later (unless Node-RED cannot clone the msg).
+      const grace = Math.min(deadline, Date.now() + 500);
+      while (dones() < count && Date.now() < grace) await new Promise((r) => setTimeout(r, 5));
       // Give a stray second output or done() the chance to show up before the test looks.
       await new Promise((r) => setTimeout(r, 20));
     },
@@ -126,7 +132,13 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
   helper.getNode('out2').on('input', (m: Msg) => h.failed.push(m));
   helper.getNode('completed').on('input', (m: Msg) => h.completed.push(m));
   helper.getNode('caught').on('input', (m: Msg) => h.caught.push(m));
-  node.on('call:status', (call: { args: [StatusCall] }) => h.statuses.push(call.args[0]));
+  const counted = node as unknown as { _complete(msg: unknown, err?: unknown): void };
+  const complete = counted._complete.bind(node);
+  counted._complete = (msg, err) => {
+    h.doneCalls++;
+    complete(msg, err);
+  };
+  (node as unknown as NodeJS.EventEmitter).on('call:status', (call: { args: [StatusCall] }) => h.statuses.push(call.args[0]));
   return h;
 }
 
