@@ -83,4 +83,16 @@ describe('regressions, end to end', () => {
     assert.equal(completions, 1, 'done() once');
     assert.ok(logEntries().some((e) => e.type === 'movilitas-release-serials' && e.level === 20));
   });
+
+  it('regression: a product code setting Node-RED cannot evaluate is a config error, not unexpected-response', async () => {
+    // Found by the flow fuzz: flow context key "a[msg.nope]" makes evaluateNodeProperty throw
+    // synchronously instead of calling back with the error, which bypassed the config wrapping.
+    const h = await deploy({ sim, release: { productCodeType: 'flow', productCode: 'a[msg.nope]' } });
+    h.send({ payload: ['A1'] });
+    await h.settle(1);
+    const err = h.failed[0]!.error;
+    assert.equal(err.kind, 'config', err.message);
+    assert.match(err.message, /product code \(flow a\[msg\.nope\]\) could not be read/);
+    assert.equal(sim.requests.length, 0);
+  });
 });

@@ -160,11 +160,18 @@ export = function register(RED: NodeAPI): void {
       const type = def.productCodeType || 'str';
       const value = def.productCode ?? '';
       if (type === 'str') return Promise.resolve(value);
+      const unreadable = (err: unknown) =>
+        configError(`The node's product code (${type} ${value}) could not be read: ${err instanceof Error ? err.message : String(err)}`);
       return new Promise((resolve, reject) => {
-        RED.util.evaluateNodeProperty(value, type, node, msg, (err, result) => {
-          if (err) reject(configError(`The node's product code (${type} ${value}) could not be read: ${err.message}`));
-          else resolve(result);
-        });
+        try {
+          RED.util.evaluateNodeProperty(value, type, node, msg, (err, result) => {
+            if (err) reject(unreadable(err));
+            else resolve(result);
+          });
+        } catch (err) {
+          // Some expressions (a flow or global key holding "[msg.") throw instead of calling back.
+          reject(unreadable(err));
+        }
       });
     }
 
