@@ -95,4 +95,16 @@ describe('regressions, end to end', () => {
     assert.match(err.message, /product code \(flow a\[msg\.nope\]\) could not be read/);
     assert.equal(sim.requests.length, 0);
   });
+
+  it('regression: maxSerialsPerRequest true (a hand-edited flow) is not read as 1', async () => {
+    // Found by the flow fuzz: Number(true) is 1, so every serial went in a request of its own.
+    // A setting that is not a whole number (as a number or as digits) falls back to the default.
+    const h = await deploy({ sim, release: { productCode: P, maxSerialsPerRequest: true, coalesceMs: [5] } });
+    const serials = sim.assign(P, 3);
+    h.send({ payload: serials });
+    await h.settle(1);
+    assert.equal(h.released.length, 1, JSON.stringify(h.failed[0]?.error));
+    assert.equal(sim.releaseRequests().length, 1);
+    assert.equal(h.released[0]!.movilitas.requests, 1);
+  });
 });

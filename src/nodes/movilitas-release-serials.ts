@@ -50,7 +50,8 @@ interface Report {
 type ChunkOutcome = { serials: string[]; ok: true; result: CallResult } | { serials: string[]; ok: false; error: MovilitasError };
 
 function wholeNumber(value: unknown, fallback: number, min: number): number {
-  const n = typeof value === 'number' ? value : Number(value);
+  // A number, or digits as the editor saves them; Number(true) or Number([5]) would count too.
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   return Number.isInteger(n) && n >= min ? n : fallback;
 }
 
