@@ -18,8 +18,11 @@ export async function check<Ts extends [unknown, ...unknown[]]>(
   property: fc.IProperty<Ts> | fc.IAsyncProperty<Ts>,
   numRuns: number,
   counter?: { cases: number },
+  /** Shrinking re-runs the property many times: costly when each run deploys a flow. */
+  shrink = true,
 ): Promise<void> {
-  const details = await fc.check(property as fc.IAsyncProperty<Ts>, { seed: FUZZ_SEED, numRuns, endOnFailure: false });
+  const endOnFailure = !shrink && process.env.FUZZ_SHRINK === undefined;
+  const details = await fc.check(property as fc.IAsyncProperty<Ts>, { seed: FUZZ_SEED, numRuns, endOnFailure });
   if (counter) counter.cases += details.numRuns;
   if (details.failed) {
     const text = fc.defaultReportMessage(details) ?? 'property failed';
@@ -154,6 +157,27 @@ export const payload: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.anything({ withBigInt: true, withBoxedValues: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true, withSparseArray: true }) },
   { weight: 1, arbitrary: fc.constantFrom(null, undefined, 0, -0, NaN, Infinity, 2 ** 53 + 2, 12345678901234567890n, true, '', '\n\n') },
   { weight: 1, arbitrary: deeplyNested },
+);
+
+/** Payloads that are mostly valid: the flow tests need many requests, not only refusals. */
+const goodishSerial = fc.oneof(
+  { weight: 6, arbitrary: goodSerial },
+  { weight: 3, arbitrary: fc.constantFrom(...pool) },
+  { weight: 2, arbitrary: fc.tuple(padding, goodSerial, padding).map(([a, s, b]) => a + s + b) },
+  { weight: 1, arbitrary: badSerial },
+);
+export const likelyValidPayload: fc.Arbitrary<unknown> = fc.oneof(
+  fc.record(
+    {
+      product_code: fc.oneof({ weight: 5, arbitrary: validGtin }, { weight: 1, arbitrary: productCodeValue }),
+      product_code_schema: fc.constantFrom(undefined, 'GTIN', 'gtin'),
+      serials: fc.array(goodishSerial, { minLength: 1, maxLength: 9 }),
+    },
+    { requiredKeys: ['serials'] },
+  ),
+  fc.array(goodishSerial, { minLength: 1, maxLength: 9 }),
+  fc.array(goodishSerial, { minLength: 1, maxLength: 6 }).map((l) => l.join('\n')),
+  fc.record({ product_code: validGtin, serials: fc.array(goodishSerial, { minLength: 1, maxLength: 6 }) }).map((o) => Buffer.from(JSON.stringify(o))),
 );
 
 export interface NodeSettings {
