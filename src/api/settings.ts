@@ -60,7 +60,7 @@ export function resolveSettings(raw: RawConnectionSettings): SettingsResult {
     const settings: ConnectionSettings = {
       baseUrl: resolveBaseUrl(raw.environment, raw.baseUrl),
       auth: resolveAuth(raw),
-      tokenHeader: raw.tokenHeader === 'bearer' ? 'bearer' : 'x-access-token',
+      tokenHeader: resolveTokenHeader(raw.tokenHeader, warnings),
       channelKey: requireCredential(raw.channelKey, 'channel key'),
       timeout: integerSetting(raw.timeout, 'timeout', DEFAULTS.timeout, 1, LIMITS.timeout, warnings),
       retries: integerSetting(raw.retries, 'retries', DEFAULTS.retries, 0, LIMITS.retries, warnings),
@@ -96,6 +96,14 @@ export function resolveBaseUrl(environment: unknown, baseUrl: unknown): string {
   }
   if (url.search || url.hash) throw configError('The base URL must not contain a query or a fragment');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function resolveTokenHeader(value: unknown, warnings: string[]): TokenHeader {
+  if (value === 'bearer') return 'bearer';
+  if (value !== undefined && value !== null && value !== '' && value !== 'x-access-token') {
+    warnings.push(`The token header "${String(value)}" is not known: x-access-token is used (or choose bearer)`);
+  }
+  return 'x-access-token';
 }
 
 function resolveAuth(raw: RawConnectionSettings): AuthSettings {
