@@ -195,5 +195,33 @@ describe('hostile configuration', () => {
       assert.equal(sim.releaseRequests()[0]!.headers.authorization, undefined);
       assert.equal(h.released.length, 1);
     });
+
+    it('regression: a serials-per-request setting that is not a whole number >= 1 fell back to 1000 silently; now with a warning', async () => {
+      for (const value of [0, -5, 'abc', 2.5]) {
+        // The test runtime's RED._ gives the catalogue key: "The maxSerialsPerRequest setting ... 1000 is used".
+        await warned({ release: { maxSerialsPerRequest: value } }, /warnings\.invalid/, 'movilitas-release-serials');
+        await unload();
+      }
+    });
+
+    it('regression: a coalescing window beyond 2^31-1 ms fired after 1 ms; it is capped, with a warning', async () => {
+      // setTimeout() cannot wait more than 2^31-1 ms: Node.js warns and fires after 1 ms instead.
+      const warnings: Error[] = [];
+      const onWarning = (w: Error) => warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        const h = await deploy({ sim, release: { productCode: P, coalesceMs: 1e10 } });
+        assert.ok(logged(WARN, 'movilitas-release-serials').some((w) => /warnings\.capped/.test(w)), JSON.stringify(logged(WARN)));
+        const serials = sim.assign(P, 2);
+        h.send({ payload: serials[0]! });
+        h.send({ payload: serials[1]! });
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(sim.releaseRequests().length, 0, 'still inside the window');
+        assert.equal(h.released.length + h.failed.length, 0);
+        assert.deepEqual(warnings.map((w) => w.name), []);
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
   });
 });

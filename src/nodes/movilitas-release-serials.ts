@@ -49,10 +49,26 @@ interface Report {
 
 type ChunkOutcome = { serials: string[]; ok: true; result: CallResult } | { serials: string[]; ok: false; error: MovilitasError };
 
-function wholeNumber(value: unknown, fallback: number, min: number): number {
-  // A number, or digits as the editor saves them; Number(true) or Number([5]) would count too.
+/** The longest a Node.js timer can wait (2^31-1 ms); setTimeout() fires after 1 ms beyond it. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A whole-number setting: a number, or digits as the editor saves them (Number(true) or
+ * Number([5]) would count too). An unset value gives the default; an invalid one the default
+ * with a warning; one above `max` is capped with a warning.
+ */
+function wholeNumber(value: unknown, fallback: number, min: number, max: number, warn: (invalid: boolean, used: number) => void): number {
+  if (value === undefined || value === null || value === '') return fallback;
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  return Number.isInteger(n) && n >= min ? n : fallback;
+  if (!Number.isInteger(n) || n < min) {
+    warn(true, fallback);
+    return fallback;
+  }
+  if (n > max) {
+    warn(false, max);
+    return max;
+  }
+  return n;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -60,11 +76,13 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new StatusDisplay(node, RED);
+    const settingWarning = (setting: string, value: unknown) => (invalid: boolean, used: number) =>
+      node.warn(RED._(`movilitas-release-serials.warnings.${invalid ? 'invalid' : 'capped'}`, { setting, value: String(value), used }));
     const options: Options = {
       verifyCheckDigit: def.verifyCheckDigit !== false,
       validateSerials: def.validateSerials !== false,
-      maxSerialsPerRequest: wholeNumber(def.maxSerialsPerRequest, 1000, 1),
-      coalesceMs: wholeNumber(def.coalesceMs, 0, 0),
+      maxSerialsPerRequest: wholeNumber(def.maxSerialsPerRequest, 1000, 1, Number.MAX_SAFE_INTEGER, settingWarning('maxSerialsPerRequest', def.maxSerialsPerRequest)),
+      coalesceMs: wholeNumber(def.coalesceMs, 0, 0, MAX_TIMER_MS, settingWarning('coalesceMs', def.coalesceMs)),
       reportToCatch: def.reportToCatch === true,
     };
     const configNode = def.config ? (RED.nodes.getNode(def.config) as ConfigNode | null) : null;
