@@ -155,6 +155,31 @@ describe('hostile configuration', () => {
     });
   });
 
+  describe('a hostile auth endpoint', () => {
+    for (const [what, token] of [
+      ['a newline', 'eyJhbGciOiJIUzI1NiJ9.e30.sig\nX-Injected: 1'],
+      ['a non-Latin-1 character', 'tok€n-from-the-server'],
+    ]) {
+      it(`regression: a token with ${what} from the auth call was sent, and retried as a network fault`, async () => {
+        // undici refuses the header (UND_ERR_INVALID_ARG); that was classified network, so the
+        // release was "retried" with the same unusable token and could even be marked ambiguous.
+        const h = await deploy({ sim, config: { retries: 3 } });
+        sim.faults.add({ target: 'auth', action: { type: 'status', status: 200, body: JSON.stringify({ success: true, token }) } });
+        const started = Date.now();
+        const out = await one(h);
+        assert.equal(out.error.kind, 'unexpected-response', out.error.message);
+        assert.match(out.error.message, /token that cannot be sent in an HTTP header/);
+        assert.equal(out.error.ambiguous, undefined);
+        assert.ok(Date.now() - started < 1000, 'not retried');
+        assert.equal(sim.releaseRequests().length, 0, 'no release request');
+        assert.equal(sim.authRequests().length, 1);
+        for (const part of token.split(/[\n€]/).filter((p) => p.length >= 8)) {
+          assert.ok(!JSON.stringify(out).includes(part), `the token is not shown: ${part}`);
+        }
+      });
+    }
+  });
+
   describe('numbers', () => {
     for (const [name, value] of [
       ['timeout', 0],

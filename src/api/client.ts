@@ -8,7 +8,7 @@ import { classifyAnswer, classifyNetworkError, isTransientStatus, networkCode, r
 import { MovilitasError } from './errors';
 import { Limiter } from './limiter';
 import { BackoffOptions, DEFAULT_BACKOFF, retryDelayMs, sleep } from './retry';
-import { ConnectionSettings } from './settings';
+import { ConnectionSettings, isHeaderSafe } from './settings';
 import { extractToken, TokenCache } from './token';
 import { createDispatcher } from './transport';
 
@@ -202,6 +202,18 @@ export class MovilitasClient {
       );
       if (attempt.outcome.ok) {
         const token = extractToken(attempt.outcome.body);
+        if (token && !isHeaderSafe(token)) {
+          // Sending it would fail in undici before any byte leaves (not a network fault), every time.
+          throw this.finish(
+            new MovilitasError({
+              kind: 'unexpected-response',
+              message: `The auth call answered HTTP ${attempt.outcome.statusCode} with a token that cannot be sent in an HTTP header (a line break, a control character or a non-Latin-1 character)`,
+              statusCode: attempt.outcome.statusCode,
+            }),
+            0,
+            false,
+          );
+        }
         if (token) {
           this.recentTokens = [token, ...this.recentTokens.slice(0, 3)];
           return token;

@@ -121,6 +121,11 @@ function resolveAuth(raw: RawConnectionSettings): AuthSettings {
 /** Visible ASCII, space, tab and Latin-1 text: what an HTTP header value may carry. */
 const HEADER_SAFE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+/** True when `text` can be sent as an HTTP header value as it is. */
+export function isHeaderSafe(text: string): boolean {
+  return HEADER_SAFE.test(text);
+}
+
 /** Trims a credential (a pasted newline) and refuses one that could not go into a header. */
 export function requireCredential(value: unknown, label: string): string {
   const text = typeof value === 'string' ? value.trim() : '';
