@@ -8,6 +8,7 @@ import { classifyAnswer, classifyNetworkError, isTransientStatus, networkCode, r
 import { MovilitasError } from './errors';
 import { Limiter } from './limiter';
 import { BackoffOptions, DEFAULT_BACKOFF, retryDelayMs, sleep } from './retry';
+import { redactAnswerText, redactionForms } from './redact';
 import { ConnectionSettings, isHeaderSafe } from './settings';
 import { extractToken, TokenCache } from './token';
 import { createDispatcher } from './transport';
@@ -49,6 +50,12 @@ export interface ClientOptions {
   /** A `Retry-After` longer than this is not waited for: the call fails `rate-limited`. */
   maxRetryWaitMs?: number;
   now?: () => number;
+  /**
+   * More strings to keep out of every answer and error, besides the credentials the auth mode
+   * uses: the config node passes the ones it holds but does not use (a static-token connection
+   * may still hold an API key and secret, which the API knows and may name).
+   */
+  redact?: readonly string[];
 }
 
 /** The reason a call was aborted by its caller or by `close()`. */
@@ -80,6 +87,8 @@ export class MovilitasClient {
   private readonly secrets: string[];
   /** The last few tokens fetched: redacted from errors like the configured secrets. */
   private recentTokens: string[] = [];
+  /** How the secrets and recent tokens can appear in an answer's text (see redact.ts). */
+  private redactionForms: string[];
   private calls = 0;
   private idleWaiters: Array<() => void> = [];
 
@@ -93,13 +102,14 @@ export class MovilitasClient {
     // Every call listens on this signal while it runs; thousands may wait at once.
     setMaxListeners(0, this.closing.signal);
     const auth = this.settings.auth;
-    this.secrets = [this.settings.channelKey];
+    this.secrets = [this.settings.channelKey, ...(options.redact ?? []).map((s) => s.trim()).filter((s) => s !== '')];
     if (auth.mode === 'dynamic') {
       this.secrets.push(auth.apiKey, auth.apiSecret);
       this.tokens = new TokenCache(() => this.authenticate(), options.now);
     } else {
       this.secrets.push(auth.token);
     }
+    this.redactionForms = redactionForms(this.secrets);
   }
 
   /** Releases serials (Assigned -> Available) with one release call, retried as the settings say. */
@@ -216,6 +226,7 @@ export class MovilitasClient {
         }
         if (token) {
           this.recentTokens = [token, ...this.recentTokens.slice(0, 3)];
+          this.redactionForms = redactionForms([...this.secrets, ...this.recentTokens]);
           return token;
         }
         const fields = attempt.outcome.body && typeof attempt.outcome.body === 'object'
@@ -282,7 +293,8 @@ export class MovilitasClient {
         dispatcher: this.dispatcher,
         signal: controller.signal,
       });
-      const text = await res.body.text();
+      // Redacted as received: what the API echoes must not reach a message, a body or a log.
+      const text = redactAnswerText(await res.body.text(), this.redactionForms);
       const classified = classifyAnswer({ statusCode: res.statusCode, headers: res.headers, text });
       if (classified.ok) {
         return { outcome: { ok: true, body: classified.body, statusCode: res.statusCode }, mayHaveReached: true };

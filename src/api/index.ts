@@ -10,3 +10,4 @@ export * from './limiter';
 export * from './retry';
 export * from './client';
 export * from './coalescer';
+export * from './redact';

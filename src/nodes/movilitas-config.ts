@@ -49,7 +49,9 @@ export = function register(RED: NodeAPI): void {
       ...(tls ? { tls } : {}),
       ...(proxy ? { proxy } : {}),
     });
-    const client = new MovilitasClient({ settings, dispatcher });
+    // Every credential it holds is redacted from what the API says, the unused ones too.
+    const redact = Object.values(credentials).filter((v): v is string => typeof v === 'string');
+    const client = new MovilitasClient({ settings, dispatcher, redact });
     node.connection = { ok: true, client };
 
     node.on('close', (_removed: boolean, done: () => void) => {
