@@ -42,6 +42,8 @@ export interface Harness {
   caught: Msg[];
   /** Calls of done() by the release node, counted where it calls them (before Node-RED clones the msg for Complete and Catch nodes). */
   doneCalls: number;
+  /** The errors given to done(err) (reportToCatch). */
+  doneErrors: unknown[];
   statuses: StatusCall[];
   send(msg: Msg): void;
   /** Resolves once `count` messages in all have come out of either output (and been completed or caught). */
@@ -109,6 +111,7 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
     completed: [],
     caught: [],
     doneCalls: 0,
+    doneErrors: [],
     statuses: [],
     send: (msg) => node.receive(msg),
     settle: async (count, timeoutMs = 15_000) => {
@@ -136,6 +139,7 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
   const complete = counted._complete.bind(node);
   counted._complete = (msg, err) => {
     h.doneCalls++;
+    if (err !== undefined) h.doneErrors.push(err);
     complete(msg, err);
   };
   (node as unknown as NodeJS.EventEmitter).on('call:status', (call: { args: [StatusCall] }) => h.statuses.push(call.args[0]));
