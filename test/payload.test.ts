@@ -103,3 +103,26 @@ describe('payload normalisation', () => {
     rejects(42, /not a number/, opts);
   });
 });
+
+describe('payload normalisation: regressions found by fuzzing', () => {
+  const opts = { ...strict, defaultProductCode: GTIN };
+
+  it('regression: a huge blank serial in an array is not copied whole into the error', () => {
+    const blank = ' '.repeat(200_000);
+    const err = rejects([blank, 'A1'], /serials\[0\] .* is empty/, opts);
+    assert.ok(err.message.length < 200, `message of ${err.message.length} characters`);
+    assert.ok(JSON.stringify(err.toJSON()).length < 2_000, 'msg.error stays small');
+  });
+
+  it('regression: a non-string serial is not quoted as if its type were its text', () => {
+    const err = rejects([{ a: 1 }], /serials\[0\] is an object, not a string/, opts);
+    assert.doesNotMatch(err.message, /"an object"/);
+    rejects([, 'A1'], /serials\[0\] is a undefined, not a string/, opts); // eslint-disable-line no-sparse-arrays
+  });
+
+  it('regression: product_code_schema "GTıN" (dotless i) is not taken for GTIN', () => {
+    // toUpperCase() maps U+0131 to "I"; the schema keyword matches ASCII case-insensitively only.
+    rejects({ product_code: GTIN, product_code_schema: 'GTıN', serials: ['A1'] }, /"GTıN" is not supported/);
+    assert.equal(normaliseReleaseInput({ product_code: GTIN, product_code_schema: ' gTiN ', serials: ['A1'] }, strict).productCodeSchema, 'GTIN');
+  });
+});

@@ -8,6 +8,7 @@ import { classifyAnswer, classifyNetworkError, isTransientStatus, networkCode, r
 import { MovilitasError } from './errors';
 import { Limiter } from './limiter';
 import { BackoffOptions, DEFAULT_BACKOFF, retryDelayMs, sleep } from './retry';
+import { redactAnswerText, redactionForms } from './redact';
 import { ConnectionSettings, isHeaderSafe } from './settings';
 import { extractToken, TokenCache } from './token';
 import { createDispatcher } from './transport';
@@ -55,6 +56,12 @@ export interface ClientOptions {
   /** A `Retry-After` longer than this is not waited for: the call fails `rate-limited`. */
   maxRetryWaitMs?: number;
   now?: () => number;
+  /**
+   * More strings to keep out of every answer and error, besides the credentials the auth mode
+   * uses: the config node passes the ones it holds but does not use (a static-token connection
+   * may still hold an API key and secret, which the API knows and may name).
+   */
+  redact?: readonly string[];
 }
 
 /** The reason a call was aborted by its caller or by `close()`. */
@@ -89,6 +96,8 @@ export class MovilitasClient {
   private readonly secrets: string[];
   /** The last few tokens fetched: redacted from errors like the configured secrets. */
   private recentTokens: string[] = [];
+  /** How the secrets and recent tokens can appear in an answer's text (see redact.ts). */
+  private redactionForms: string[];
   private calls = 0;
   /** No request is sent before this time (ms): the server asked for a pause (Retry-After). */
   private pausedUntil = 0;
@@ -106,13 +115,14 @@ export class MovilitasClient {
     // Every call listens on this signal while it runs; thousands may wait at once.
     setMaxListeners(0, this.closing.signal);
     const auth = this.settings.auth;
-    this.secrets = [this.settings.channelKey];
+    this.secrets = [this.settings.channelKey, ...(options.redact ?? []).map((s) => s.trim()).filter((s) => s !== '')];
     if (auth.mode === 'dynamic') {
       this.secrets.push(auth.apiKey, auth.apiSecret);
       this.tokens = new TokenCache(() => this.authenticate(), this.now);
     } else {
       this.secrets.push(auth.token);
     }
+    this.redactionForms = redactionForms(this.secrets);
   }
 
   /** Releases serials (Assigned -> Available) with one release call, retried as the settings say. */
@@ -271,10 +281,11 @@ export class MovilitasClient {
       if (attempt.outcome.ok) {
         const token = extractToken(attempt.outcome.body);
         if (token && !isHeaderSafe(token)) {
+          // Sending it would fail in undici before any byte leaves (not a network fault), every time.
           throw this.finish(
             new MovilitasError({
               kind: 'unexpected-response',
-              message: 'The auth call answered a token that cannot be sent in an HTTP header (a line break, a control or a non-Latin-1 character)',
+              message: `The auth call answered HTTP ${attempt.outcome.statusCode} with a token that cannot be sent in an HTTP header (a line break, a control character or a non-Latin-1 character)`,
               statusCode: attempt.outcome.statusCode,
             }),
             0,
@@ -283,6 +294,7 @@ export class MovilitasClient {
         }
         if (token) {
           this.recentTokens = [token, ...this.recentTokens.slice(0, 3)];
+          this.redactionForms = redactionForms([...this.secrets, ...this.recentTokens]);
           return token;
         }
         const fields = attempt.outcome.body && typeof attempt.outcome.body === 'object'
@@ -349,7 +361,8 @@ export class MovilitasClient {
         dispatcher: this.dispatcher,
         signal: controller.signal,
       });
-      const text = await res.body.text();
+      // Redacted as received: what the API echoes must not reach a message, a body or a log.
+      const text = redactAnswerText(await res.body.text(), this.redactionForms);
       const classified = classifyAnswer({ statusCode: res.statusCode, headers: res.headers, text });
       if (classified.ok) {
         return { outcome: { ok: true, body: classified.body, statusCode: res.statusCode }, mayHaveReached: true };

@@ -3,6 +3,7 @@
  * configuration) or reported by the API or the network, becomes a MovilitasError with a
  * `kind` from the public contract, so flows can route on `msg.error.kind`.
  */
+import { redactAnswerText, redactionForms, redactString, redactValueInPlace } from './redact';
 
 export const ERROR_KINDS = [
   'validation',
@@ -89,17 +90,12 @@ export class MovilitasError extends Error {
    * may echo what it was sent; nothing it echoes may carry a credential into a flow or a log.
    */
   redact(secrets: readonly string[]): this {
-    const live = secrets.filter((s) => s.length >= 4);
-    if (live.length === 0) return this;
-    const scrub = (text: string) => live.reduce((t, s) => t.split(s).join('[redacted]'), text);
-    if (live.some((s) => this.message.includes(s))) this.message = scrub(this.message);
-    if (this.response !== undefined) this.response = scrub(this.response);
-    if (this.details !== undefined) {
-      const json = JSON.stringify(this.details);
-      if (live.some((s) => json.includes(s))) {
-        this.details = JSON.parse(scrub(json)) as Record<string, unknown>;
-      }
-    }
+    const forms = redactionForms(secrets);
+    if (forms.length === 0) return this;
+    this.message = redactString(this.message, forms);
+    if (this.response !== undefined) this.response = redactAnswerText(this.response, forms);
+    // String by string: in the details' JSON text a secret holding a quote or a tab is escaped.
+    if (this.details !== undefined) redactValueInPlace(this.details, forms);
     return this;
   }
 

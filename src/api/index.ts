@@ -11,3 +11,4 @@ export * from './retry';
 export * from './client';
 export * from './coalescer';
 export * from './check';
+export * from './redact';

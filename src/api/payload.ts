@@ -52,7 +52,8 @@ export function normaliseReleaseInput(payload: unknown, options: NormaliseOption
     options.verifyCheckDigit,
   );
   const schema = envelope.product_code_schema?.trim();
-  if (schema && schema.toUpperCase() !== 'GTIN') {
+  // ASCII case-insensitive: toUpperCase() would also turn "GTıN" (dotless i) into "GTIN".
+  if (schema && !/^gtin$/i.test(schema)) {
     throw validationError(
       `product_code_schema "${clip(schema)}" is not supported: the API accepts only "GTIN"`,
     );
@@ -167,7 +168,8 @@ function normaliseSerials(
     }
     const serial = item.trim();
     if (serial === '') {
-      if (!fromText) note(i, item, 'is empty');
+      // Clipped: a blank entry may be megabytes of spaces.
+      if (!fromText) note(i, clip(item), 'is empty');
       continue;
     }
     kept++;
@@ -183,7 +185,8 @@ function normaliseSerials(
   if (issueCount > 0) {
     const first = issues[0]!;
     const label = fromText ? `line ${first.index + 1}` : `serials[${first.index}]`;
-    const shown = typeof first.serial === 'string' ? ` "${first.serial}"` : '';
+    // Only text is quoted; for a non-string, `serial` describes its type.
+    const shown = typeof items[first.index] === 'string' ? ` "${first.serial as string}"` : '';
     const summary =
       issueCount === 1 ? 'A serial is invalid' : `${issueCount} serials are invalid; the first`;
     throw validationError(`${summary}: ${label}${shown} ${first.problem}`, {

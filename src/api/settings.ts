@@ -60,7 +60,7 @@ export function resolveSettings(raw: RawConnectionSettings): SettingsResult {
     const settings: ConnectionSettings = {
       baseUrl: resolveBaseUrl(raw.environment, raw.baseUrl),
       auth: resolveAuth(raw),
-      tokenHeader: raw.tokenHeader === 'bearer' ? 'bearer' : 'x-access-token',
+      tokenHeader: resolveTokenHeader(raw.tokenHeader, warnings),
       channelKey: requireCredential(raw.channelKey, 'channel key'),
       timeout: integerSetting(raw.timeout, 'timeout', DEFAULTS.timeout, 1, LIMITS.timeout, warnings),
       retries: integerSetting(raw.retries, 'retries', DEFAULTS.retries, 0, LIMITS.retries, warnings),
@@ -98,6 +98,14 @@ export function resolveBaseUrl(environment: unknown, baseUrl: unknown): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+function resolveTokenHeader(value: unknown, warnings: string[]): TokenHeader {
+  if (value === 'bearer') return 'bearer';
+  if (value !== undefined && value !== null && value !== '' && value !== 'x-access-token') {
+    warnings.push(`The token header "${String(value)}" is not known: x-access-token is used (or choose bearer)`);
+  }
+  return 'x-access-token';
+}
+
 function resolveAuth(raw: RawConnectionSettings): AuthSettings {
   if (raw.authMode === 'static') return { mode: 'static', token: requireCredential(raw.token, 'token') };
   if (raw.authMode !== undefined && raw.authMode !== '' && raw.authMode !== 'dynamic') {
@@ -113,8 +121,9 @@ function resolveAuth(raw: RawConnectionSettings): AuthSettings {
 /** Visible ASCII, space, tab and Latin-1 text: what an HTTP header value may carry. */
 const HEADER_SAFE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-export function isHeaderSafe(value: string): boolean {
-  return HEADER_SAFE.test(value);
+/** True when `text` can be sent as an HTTP header value as it is. */
+export function isHeaderSafe(text: string): boolean {
+  return HEADER_SAFE.test(text);
 }
 
 /** Trims a credential (a pasted newline) and refuses one that could not go into a header. */

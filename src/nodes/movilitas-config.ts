@@ -87,7 +87,9 @@ export = function register(RED: NodeAPI): void {
       ...(transport.ok && transport.tls ? { tls: transport.tls } : {}),
       ...(transport.ok && transport.proxy ? { proxy: transport.proxy } : {}),
     });
-    const client = new MovilitasClient({ settings, dispatcher });
+    // Every credential it holds is redacted from what the API says, the unused ones too.
+    const redact = Object.values(credentials).filter((v): v is string => typeof v === 'string');
+    const client = new MovilitasClient({ settings, dispatcher, redact });
     node.connection = { ok: true, client };
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -49,9 +49,26 @@ interface Report {
 
 type ChunkOutcome = { serials: string[]; ok: true; result: CallResult } | { serials: string[]; ok: false; error: MovilitasError };
 
-function wholeNumber(value: unknown, fallback: number, min: number): number {
-  const n = typeof value === 'number' ? value : Number(value);
-  return Number.isInteger(n) && n >= min ? n : fallback;
+/** The longest a Node.js timer can wait (2^31-1 ms); setTimeout() fires after 1 ms beyond it. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A whole-number setting: a number, or digits as the editor saves them (Number(true) or
+ * Number([5]) would count too). An unset value gives the default; an invalid one the default
+ * with a warning; one above `max` is capped with a warning.
+ */
+function wholeNumber(value: unknown, fallback: number, min: number, max: number, warn: (invalid: boolean, used: number) => void): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < min) {
+    warn(true, fallback);
+    return fallback;
+  }
+  if (n > max) {
+    warn(false, max);
+    return max;
+  }
+  return n;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -59,11 +76,13 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new StatusDisplay(node, RED);
+    const settingWarning = (setting: string, value: unknown) => (invalid: boolean, used: number) =>
+      node.warn(RED._(`movilitas-release-serials.warnings.${invalid ? 'invalid' : 'capped'}`, { setting, value: String(value), used }));
     const options: Options = {
       verifyCheckDigit: def.verifyCheckDigit !== false,
       validateSerials: def.validateSerials !== false,
-      maxSerialsPerRequest: wholeNumber(def.maxSerialsPerRequest, 1000, 1),
-      coalesceMs: wholeNumber(def.coalesceMs, 0, 0),
+      maxSerialsPerRequest: wholeNumber(def.maxSerialsPerRequest, 1000, 1, Number.MAX_SAFE_INTEGER, settingWarning('maxSerialsPerRequest', def.maxSerialsPerRequest)),
+      coalesceMs: wholeNumber(def.coalesceMs, 0, 0, MAX_TIMER_MS, settingWarning('coalesceMs', def.coalesceMs)),
       reportToCatch: def.reportToCatch === true,
     };
     const configNode = def.config ? (RED.nodes.getNode(def.config) as ConfigNode | null) : null;
@@ -93,7 +112,15 @@ export = function register(RED: NodeAPI): void {
     limiter?.on('change', showBusy);
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      const job = handle(msg, once(send), once(done)).finally(() => running.delete(job));
+      const job = handle(msg, once(send), once(done))
+        .catch((err: unknown) => {
+          // send() or done() threw: Node-RED could not clone the msg for a second wire or a
+          // Complete/Catch node (a payload nested too deep). Logged, without the msg (that would
+          // clone it again); a rejection here would be unhandled and stop the runtime.
+          const error = err instanceof Error ? err.message : String(err);
+          node.error(RED._('movilitas-release-serials.errors.not-completed', { error }));
+        })
+        .finally(() => running.delete(job));
       running.add(job);
     });
 
@@ -158,11 +185,18 @@ export = function register(RED: NodeAPI): void {
       const type = def.productCodeType || 'str';
       const value = def.productCode ?? '';
       if (type === 'str') return Promise.resolve(value);
+      const unreadable = (err: unknown) =>
+        configError(`The node's product code (${type} ${value}) could not be read: ${err instanceof Error ? err.message : String(err)}`);
       return new Promise((resolve, reject) => {
-        RED.util.evaluateNodeProperty(value, type, node, msg, (err, result) => {
-          if (err) reject(configError(`The node's product code (${type} ${value}) could not be read: ${err.message}`));
-          else resolve(result);
-        });
+        try {
+          RED.util.evaluateNodeProperty(value, type, node, msg, (err, result) => {
+            if (err) reject(unreadable(err));
+            else resolve(result);
+          });
+        } catch (err) {
+          // Some expressions (a flow or global key holding "[msg.") throw instead of calling back.
+          reject(unreadable(err));
+        }
       });
     }
 
@@ -243,8 +277,7 @@ export = function register(RED: NodeAPI): void {
         msg.payload = last.result.body;
         (msg as NodeMessage & { movilitas: Report }).movilitas = report;
         status.show(serialsInFlight > 0 ? busyState() : { state: 'released', count: report.count ?? 0 });
-        send([msg, null]);
-        done();
+        deliver(send, done, [msg, null]);
         return;
       }
       report.releasedSerials = outcomes.filter((o) => o.ok).flatMap((o) => o.serials);
@@ -276,9 +309,7 @@ export = function register(RED: NodeAPI): void {
       out.movilitas = report;
       if (error.kind === 'config' && !configNode) status.show({ state: 'no-config' });
       else status.show(serialsInFlight > 0 ? busyState() : { state: 'failed', kind: error.kind });
-      send([null, out]);
-      if (options.reportToCatch) done(new Error(error.message));
-      else done();
+      deliver(send, done, [null, out], options.reportToCatch ? new Error(error.message) : undefined);
     }
   }
 
@@ -293,6 +324,16 @@ function toMovilitasError(err: unknown): MovilitasError {
     message: `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`,
     cause: err,
   });
+}
+
+/** Sends the msg and completes it; done() is called even when send() throws. */
+function deliver(send: Send, done: Done, out: Array<NodeMessage | null>, err?: Error): void {
+  try {
+    send(out);
+  } finally {
+    if (err) done(err);
+    else done();
+  }
 }
 
 /** Guards Node-RED callbacks so that each is called at most once per message. */

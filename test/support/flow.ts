@@ -49,6 +49,10 @@ export interface Harness {
   failed: Msg[];
   completed: Msg[];
   caught: Msg[];
+  /** Calls of done() by the release node (and its twin), counted where it calls them (before Node-RED clones the msg for Complete and Catch nodes). */
+  doneCalls: number;
+  /** The errors given to done(err) (reportToCatch). */
+  doneErrors: unknown[];
   statuses: StatusCall[];
   send(msg: Msg): void;
   /** Sends to the twin release node (deploy with `twin: true`). */
@@ -120,6 +124,8 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
     failed: [],
     completed: [],
     caught: [],
+    doneCalls: 0,
+    doneErrors: [],
     statuses: [],
     send: (msg) => node.receive(msg),
     sendTwin: (msg) => helper.getNode('rel2').receive(msg),
@@ -127,12 +133,15 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
       const deadline = Date.now() + timeoutMs;
       const ends = () => h.released.length + h.failed.length;
       const dones = () => h.completed.length + h.caught.length;
-      while (ends() < count || dones() < count) {
+      while (ends() < count || h.doneCalls < count) {
         if (Date.now() > deadline) {
-          throw new Error(`timed out: ${h.released.length} released + ${h.failed.length} failed, ${dones()} done, of ${count}`);
+          throw new Error(`timed out: ${h.released.length} released + ${h.failed.length} failed, ${h.doneCalls} done, of ${count}`);
         }
         await new Promise((r) => setTimeout(r, 5));
       }
+      // The Complete and Catch nodes get their copy a moment later (unless Node-RED cannot clone the msg).
+      const grace = Math.min(deadline, Date.now() + 500);
+      while (dones() < count && Date.now() < grace) await new Promise((r) => setTimeout(r, 5));
       // Give a stray second output or done() the chance to show up before the test looks.
       await new Promise((r) => setTimeout(r, 20));
     },
@@ -141,6 +150,15 @@ export async function deploy(opts: DeployOptions = {}): Promise<Harness> {
   helper.getNode('out2').on('input', (m: Msg) => h.failed.push(m));
   helper.getNode('completed').on('input', (m: Msg) => h.completed.push(m));
   helper.getNode('caught').on('input', (m: Msg) => h.caught.push(m));
+  for (const id of opts.twin ? ['rel', 'rel2'] : ['rel']) {
+    const counted = helper.getNode(id) as unknown as { _complete(msg: unknown, err?: unknown): void };
+    const complete = counted._complete.bind(counted);
+    counted._complete = (msg, err) => {
+      h.doneCalls++;
+      if (err !== undefined) h.doneErrors.push(err);
+      complete(msg, err);
+    };
+  }
   // The helper spies on Node.prototype.status and emits each call as 'call:status'.
   (node as unknown as NodeJS.EventEmitter).on('call:status', (call: { args: [StatusCall] }) => h.statuses.push(call.args[0]));
   return h;

@@ -26,6 +26,12 @@ declare module 'node-red-node-test-helper' {
     /** A supertest agent on the admin app (RED.httpAdmin). */
     request(): AdminAgent;
     log(): { args: unknown[][] } & Record<string, unknown>;
+    /** A deploy through the runtime, as the editor does ("full" stops and starts every node). */
+    setFlows(flow: unknown[], type?: 'full' | 'flows' | 'nodes', credentials?: Record<string, unknown>): Promise<void>;
+    /** Internal: the runtime's nodes module (getFlows() is what the flow file would hold). */
+    _redNodes: { getFlows(): { flows: Array<Record<string, unknown>>; rev?: string } };
+    /** Internal: the sinon sandbox of the spies (their call history grows with every call). */
+    _sandbox: { resetHistory(): void };
   };
   export = helper;
 }
