@@ -4,6 +4,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { Dispatcher, request } from 'undici';
+import { AbortLike, Cancel, onAbort } from './cancel';
 import { classifyAnswer, classifyNetworkError, isTransientStatus, networkCode, retryAfterSeconds } from './classify';
 import { MovilitasError } from './errors';
 import { Limiter } from './limiter';
@@ -134,8 +135,8 @@ export class MovilitasClient {
     });
     this.calls++;
     const startedAt = this.now();
-    const scope = this.callScope(opts.signal);
-    const signal = scope.signal;
+    const signal = new Cancel();
+    const unlink = this.linkCall(signal, opts.signal);
     let attempts = 0;
     let retries = 0;
     let renewed = false;
@@ -186,7 +187,7 @@ export class MovilitasClient {
       // MovilitasErrors thrown above are final already; anything else is a cancellation.
       throw err instanceof MovilitasError ? err : this.finish(err, attempts, false);
     } finally {
-      scope.unlink();
+      unlink();
       this.calls--;
       if (this.calls === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
     }
@@ -254,7 +255,7 @@ export class MovilitasClient {
    * failure instead of starting another fetch: a burst whose renewal failed costs one auth
    * call, not one per message. Calls that start later try again (nothing latches).
    */
-  private currentToken(signal: AbortSignal, callStartedAt: number): Promise<string> {
+  private currentToken(signal: AbortLike, callStartedAt: number): Promise<string> {
     const auth = this.settings.auth;
     if (auth.mode === 'static') return Promise.resolve(auth.token);
     // Checked first: a cancelled call must not start an auth call it would not wait for.
@@ -263,7 +264,7 @@ export class MovilitasClient {
   }
 
   /** Honours a Retry-After for the whole connection: nothing is sent inside that window. */
-  private async waitOutRetryAfter(signal: AbortSignal): Promise<void> {
+  private async waitOutRetryAfter(signal: AbortLike): Promise<void> {
     const wait = this.pausedUntil - this.now();
     if (wait > 0) await sleep(wait, signal);
   }
@@ -348,18 +349,19 @@ export class MovilitasClient {
     path: string,
     body: string,
     headers: Record<string, string>,
-    signal: AbortSignal,
+    signal: AbortLike,
   ): Promise<Attempt> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new TimedOut()), this.settings.timeout);
-    const unlink = linkAbort(controller, [signal]);
+    const attempt = new Cancel();
+    const timer = setTimeout(() => attempt.abort(new TimedOut()), this.settings.timeout);
+    const unlink = attempt.follow(signal);
     try {
       const res = await request(`${this.settings.baseUrl}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body,
         dispatcher: this.dispatcher,
-        signal: controller.signal,
+        // undici takes any EventTarget-like signal; this one costs far less than an AbortSignal.
+        signal: attempt,
       });
       // Redacted as received: what the API echoes must not reach a message, a body or a log.
       const text = redactAnswerText(await res.body.text(), this.redactionForms);
@@ -378,7 +380,7 @@ export class MovilitasClient {
         retryAfter,
       };
     } catch (err) {
-      throw controller.signal.aborted ? controller.signal.reason : err;
+      throw attempt.aborted ? attempt.reason : err;
     } finally {
       clearTimeout(timer);
       unlink();
@@ -386,7 +388,7 @@ export class MovilitasClient {
   }
 
   /** A failed attempt as data; a cancellation is rethrown, since it ends the call. */
-  private failedAttempt(err: unknown, signal: AbortSignal): Attempt {
+  private failedAttempt(err: unknown, signal: AbortLike): Attempt {
     if (err instanceof TimedOut) {
       return {
         outcome: {
@@ -406,11 +408,19 @@ export class MovilitasClient {
     return { outcome: { ok: false, error }, mayHaveReached: !refusedByProxy && (!code || !NOT_SENT_CODES.has(code)) };
   }
 
-  /** One signal for a whole call: the caller's and close()'s together. */
-  private callScope(signal: AbortSignal | undefined): { signal: AbortSignal; unlink: () => void } {
-    if (!signal) return { signal: this.closing.signal, unlink: () => undefined };
-    const controller = new AbortController();
-    return { signal: controller.signal, unlink: linkAbort(controller, [signal, this.closing.signal]) };
+  /**
+   * Aborts a call's signal when its caller's signal or close() aborts. Both are shared by every
+   * call, so each carries one listener for all of them (onAbort), not one per call: thousands of
+   * listeners on one EventTarget make each add and remove walk the whole list.
+   */
+  private linkCall(call: Cancel, signal: AbortSignal | undefined): () => void {
+    const abort = (reason: unknown) => call.abort(reason);
+    const unlinkCaller = signal ? onAbort(signal, abort) : undefined;
+    const unlinkClose = onAbort(this.closing.signal, abort);
+    return () => {
+      unlinkCaller?.();
+      unlinkClose();
+    };
   }
 
   /** Turns whatever ended a call into the MovilitasError the caller sees, secrets removed. */
@@ -444,24 +454,8 @@ function isAbortReason(err: unknown): boolean {
   return err instanceof Error && err.name === 'AbortError';
 }
 
-/** Aborts `controller` when any of `signals` aborts (with its reason); returns an unlinker. */
-function linkAbort(controller: AbortController, signals: Array<AbortSignal | undefined>): () => void {
-  const links: Array<() => void> = [];
-  for (const signal of signals) {
-    if (!signal) continue;
-    if (signal.aborted) {
-      controller.abort(signal.reason);
-      break;
-    }
-    const onAbort = () => controller.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    links.push(() => signal.removeEventListener('abort', onAbort));
-  }
-  return () => links.forEach((unlink) => unlink());
-}
-
 /** Waits for `promise`, or rejects with the signal's reason as soon as it aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+function untilAborted<T>(promise: Promise<T>, signal: AbortLike): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

@@ -6,6 +6,7 @@ export * from './classify';
 export * from './token';
 export * from './settings';
 export * from './transport';
+export * from './cancel';
 export * from './limiter';
 export * from './retry';
 export * from './client';

@@ -5,6 +5,7 @@
  * queue must report its length (for node status) and must not refuse work below 10,000
  * waiters, which is easy to state here and awkward to guarantee through a general library.
  */
+import type { AbortLike } from './cancel';
 import { EventEmitter } from 'node:events';
 
 interface Waiter {
@@ -33,8 +34,8 @@ export class Limiter extends EventEmitter {
   }
 
   /** Runs `task` once a slot is free; rejects with `signal.reason` if aborted while waiting. */
-  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    signal?.throwIfAborted();
+  async run<T>(task: () => Promise<T>, signal?: AbortLike): Promise<T> {
+    if (signal?.aborted) throw signal.reason;
     if (this.active < this.max && this.queued === 0) {
       this.active++;
     } else {
@@ -50,7 +51,7 @@ export class Limiter extends EventEmitter {
     }
   }
 
-  private wait(signal: AbortSignal | undefined): Promise<void> {
+  private wait(signal: AbortLike | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
         waiter.cancelled = true;

@@ -1,4 +1,5 @@
 /** When to try again: exponential backoff with jitter, and `Retry-After` when the server gives it. */
+import type { AbortLike } from './cancel';
 
 export interface BackoffOptions {
   /** First delay before jitter, ms. */
@@ -23,7 +24,7 @@ export function retryDelayMs(retry: number, retryAfterSeconds: number | undefine
 }
 
 /** Resolves after `ms`, or rejects with `signal.reason` as soon as the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortLike): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
