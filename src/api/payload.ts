@@ -34,7 +34,9 @@ const payloadObjectSchema = z.object({
   product_code_schema: z
     .string({ error: 'payload.product_code_schema must be a string ("GTIN")' })
     .nullish(),
-  serials: z.union([z.string(), z.array(z.unknown())], {
+  // Only the array's type is checked here: normaliseSerials() looks at every item anyway, and
+  // z.array() would copy a list of 100,000 serials item by item first.
+  serials: z.union([z.string(), z.custom<unknown[]>((value) => Array.isArray(value))], {
     error: (issue) =>
       issue.input === undefined
         ? 'payload.serials is missing: give an array of serial strings'
@@ -153,6 +155,8 @@ function normaliseSerials(
   // In a line-separated string blank lines are ignored; in an array a blank entry is an error.
   const items: unknown[] = fromText ? raw.split(/\r\n|\r|\n/) : raw;
   const seen = new Set<string>();
+  // First-seen order, built as the set grows: no second pass over the set.
+  const unique: string[] = [];
   const issues: SerialIssue[] = [];
   let issueCount = 0;
   let kept = 0;
@@ -180,7 +184,9 @@ function normaliseSerials(
         continue;
       }
     }
+    const before = seen.size;
     seen.add(serial);
+    if (seen.size !== before) unique.push(serial);
   }
   if (issueCount > 0) {
     const first = issues[0]!;
@@ -194,8 +200,8 @@ function normaliseSerials(
       invalidSerials: issues,
     });
   }
-  if (seen.size === 0) throw validationError('No serials to release: the list is empty');
-  return { serials: [...seen], duplicatesRemoved: kept - seen.size };
+  if (unique.length === 0) throw validationError('No serials to release: the list is empty');
+  return { serials: unique, duplicatesRemoved: kept - unique.length };
 }
 
 function describeType(value: unknown): string {
