@@ -102,14 +102,19 @@ export class SimulatorServer implements Simulator {
   private readonly host: string;
   private readonly scheme: 'http' | 'https';
   private readonly requestedPort: number;
+  private readonly backlog: number;
   private readonly maxBodyBytes: number;
   private readonly printLine: ((line: string) => void) | undefined;
   private boundPort = 0;
   private closing: Promise<void> | undefined;
+  /** A restart() under way; `down` while it has stopped serving and not listened again yet. */
+  private restarting: Promise<void> | undefined;
+  private down = false;
 
   constructor(opts: SimulatorOptions = {}) {
     this.host = opts.host ?? '127.0.0.1';
     this.requestedPort = positiveInt('port', opts.port, 0, true);
+    this.backlog = positiveInt('backlog', opts.backlog, 511);
     const tokenField = opts.tokenField ?? 'token';
     if (!TOKEN_FIELDS.includes(tokenField)) throw new RangeError(`tokenField must be one of ${TOKEN_FIELDS.join(', ')}`);
     const staticTokens = opts.staticTokens ?? [DEFAULT_STATIC_TOKEN];
@@ -146,11 +151,11 @@ export class SimulatorServer implements Simulator {
     });
   }
 
-  listen(): Promise<void> {
+  listen(port: number = this.requestedPort): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.server.once('error', onError);
-      this.server.listen(this.requestedPort, this.host, () => {
+      this.server.listen(port, this.host, this.backlog, () => {
         this.server.off('error', onError);
         this.boundPort = (this.server.address() as AddressInfo).port;
         resolve();
@@ -250,19 +255,51 @@ export class SimulatorServer implements Simulator {
     return dropped;
   }
 
+  restart(opts: { downMs?: number } = {}): Promise<void> {
+    let downMs: number;
+    try {
+      downMs = positiveInt('downMs', opts.downMs, 0, true);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.closing) return Promise.reject(new Error('the simulator is closed'));
+    if (this.restarting) return Promise.reject(new Error('the simulator is restarting already'));
+    const port = this.boundPort;
+    const restarting = (async () => {
+      this.down = true;
+      try {
+        await this.stopServing();
+        if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+        if (!this.closing) await this.listen(port);
+      } finally {
+        this.down = false;
+        this.restarting = undefined;
+      }
+    })();
+    this.restarting = restarting;
+    return restarting;
+  }
+
   close(): Promise<void> {
     if (!this.closing) {
-      this.closing = new Promise<void>((resolve) => {
-        this.server.close(() => resolve());
-        for (const w of this.waits) {
-          clearTimeout(w.timer);
-          w.resolve(false);
-        }
-        this.waits.clear();
-        for (const s of this.sockets) s.destroy();
-      });
+      // A restart under way ends first; it does not listen again once close() has been called.
+      const restarting = this.restarting?.catch(() => undefined) ?? Promise.resolve();
+      this.closing = restarting.then(() => this.stopServing());
     }
     return this.closing;
+  }
+
+  /** Stops listening, cancels delayed answers and destroys every socket. */
+  private stopServing(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      for (const w of this.waits) {
+        clearTimeout(w.timer);
+        w.resolve(false);
+      }
+      this.waits.clear();
+      for (const s of this.sockets) s.destroy();
+    });
   }
 
   private wait(ms: number): Promise<boolean> {
@@ -293,7 +330,7 @@ export class SimulatorServer implements Simulator {
     } catch {
       return; // the client went away before sending its body
     }
-    if (this.closing) {
+    if (this.closing || this.down) {
       req.socket.destroy();
       return;
     }

@@ -17,6 +17,9 @@ export interface SimulatorOptions {
   host?: string;
   /** Port to listen on. Default 0 (a free port, for tests). */
   port?: number;
+  /** Length of the queue of connections not yet accepted (the kernel caps it at net.core.somaxconn).
+   *  Default 511, as Node's. A benchmark that opens thousands of connections at once raises it. */
+  backlog?: number;
   /** Default 'sim-api-key'. */
   apiKey?: string;
   /** Default 'sim-api-secret'. */
@@ -178,6 +181,11 @@ export interface Simulator {
   openConnections(): number;
   /** Back to the seed and the configured token TTL; log and faults cleared. Issued tokens stay valid. */
   reset(): void;
+  /** Goes down and comes back as a restarted server process whose data outlived it: stops
+   *  listening and drops every open connection (requests being handled get no answer), waits
+   *  `downMs` (default 0; connections are refused meanwhile), then listens on the same port again.
+   *  Everything else is kept: serial pools, issued tokens and their signing key, log, faults. */
+  restart(opts?: { downMs?: number }): Promise<void>;
   /** Closes the server and every open socket (keep-alive, hanging requests too). */
   close(): Promise<void>;
 }
