@@ -47,31 +47,14 @@ export function checkGtin(digits: string, verifyCheckDigit: boolean): GtinCheck 
 
 /** GS1 AI encodable character set 82, as one regular expression character class. */
 const CSET82 = `!"%&'()*+,\\-./0-9:;<=>?A-Z_a-z`;
+const SERIAL_RE = new RegExp(`^[${CSET82}]{1,20}$`);
 const OUTSIDE_CSET82_RE = new RegExp(`[^${CSET82}]`, 'u');
-
-/** The same set as a table of ASCII codes: a loop over it is faster than the regular expression
- *  on 100,000 serials (`npm run bench`, validation), and every valid character is ASCII. */
-const IN_CSET82 = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  if (!OUTSIDE_CSET82_RE.test(String.fromCharCode(c))) IN_CSET82[c] = 1;
-}
 
 export const SERIAL_MAX_LENGTH = 20;
 
-/** True for 1 to 20 characters of the GS1 character set 82. */
-export function isValidSerial(serial: string): boolean {
-  const length = serial.length;
-  if (length === 0 || length > SERIAL_MAX_LENGTH) return false;
-  for (let i = 0; i < length; i++) {
-    const code = serial.charCodeAt(i);
-    if (code >= 128 || IN_CSET82[code] === 0) return false;
-  }
-  return true;
-}
-
 /** Why a serial breaks the AI (21) rules, or undefined when it is valid. */
 export function serialProblem(serial: string): string | undefined {
-  if (isValidSerial(serial)) return undefined;
+  if (SERIAL_RE.test(serial)) return undefined;
   if (serial.length === 0) return 'is empty';
   const bad = OUTSIDE_CSET82_RE.exec(serial);
   if (bad) {

@@ -34,9 +34,7 @@ const payloadObjectSchema = z.object({
   product_code_schema: z
     .string({ error: 'payload.product_code_schema must be a string ("GTIN")' })
     .nullish(),
-  // Only the array's type is checked here: normaliseSerials() looks at every item anyway, and
-  // z.array() would copy a list of 100,000 serials item by item first.
-  serials: z.union([z.string(), z.custom<unknown[]>((value) => Array.isArray(value))], {
+  serials: z.union([z.string(), z.array(z.unknown())], {
     error: (issue) =>
       issue.input === undefined
         ? 'payload.serials is missing: give an array of serial strings'
@@ -155,8 +153,6 @@ function normaliseSerials(
   // In a line-separated string blank lines are ignored; in an array a blank entry is an error.
   const items: unknown[] = fromText ? raw.split(/\r\n|\r|\n/) : raw;
   const seen = new Set<string>();
-  // First-seen order, built as the set grows: no second pass over the set.
-  const unique: string[] = [];
   const issues: SerialIssue[] = [];
   let issueCount = 0;
   let kept = 0;
@@ -184,9 +180,7 @@ function normaliseSerials(
         continue;
       }
     }
-    const before = seen.size;
     seen.add(serial);
-    if (seen.size !== before) unique.push(serial);
   }
   if (issueCount > 0) {
     const first = issues[0]!;
@@ -200,8 +194,8 @@ function normaliseSerials(
       invalidSerials: issues,
     });
   }
-  if (unique.length === 0) throw validationError('No serials to release: the list is empty');
-  return { serials: unique, duplicatesRemoved: kept - unique.length };
+  if (seen.size === 0) throw validationError('No serials to release: the list is empty');
+  return { serials: [...seen], duplicatesRemoved: kept - seen.size };
 }
 
 function describeType(value: unknown): string {
