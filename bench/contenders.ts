@@ -13,7 +13,7 @@
  *   built (no Node-RED at all): the floor.
  */
 import { Agent, request } from 'undici';
-import type { BenchSimulator } from './sim-process';
+import type { BenchSimulator } from './simulator';
 import type { BenchRuntime, FlowNode, Msg } from './runtime';
 import { now, withTimeout } from './stats';
 

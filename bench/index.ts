@@ -8,6 +8,7 @@
  *   --only a,b         run only these scenarios: sequential, burst, list, validation, load
  *   --out <file>       where to write the report (default bench/results.md; "-" for nowhere)
  *   --json <file>      also write the raw results and floors as JSON (the smoke test reads it)
+ *   --sim-process      run the simulator in a child process instead of this one (bench/simulator.ts)
  *
  * Expects a fresh build in nodes/ (`npm run bench` builds first, through `prebench`).
  */
@@ -18,7 +19,7 @@ import { benchFlow, Env, RELEASE_PATH } from './contenders';
 import { floors, machine, markdown, Results } from './report';
 import { ROOT, startRuntime } from './runtime';
 import * as scenarios from './scenarios';
-import { startSimulatorProcess } from './sim-process';
+import { startSimulatorHere, startSimulatorProcess } from './simulator';
 import { now } from './stats';
 
 const SCENARIOS = ['validation', 'load', 'sequential', 'burst', 'list'] as const;
@@ -27,17 +28,19 @@ type ScenarioName = (typeof SCENARIOS)[number];
 interface Args {
   noFail: boolean;
   smoke: boolean;
+  simProcess: boolean;
   only: Set<ScenarioName>;
   out: string | undefined;
   json: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { noFail: false, smoke: false, only: new Set(SCENARIOS), out: undefined, json: undefined };
+  const args: Args = { noFail: false, smoke: false, simProcess: false, only: new Set(SCENARIOS), out: undefined, json: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--no-fail') args.noFail = true;
     else if (a === '--smoke') args.smoke = true;
+    else if (a === '--sim-process') args.simProcess = true;
     else if (a === '--only') {
       const names = (argv[++i] ?? '').split(',').filter(Boolean);
       const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
@@ -72,7 +75,8 @@ async function main(): Promise<number> {
     results.load = await scenarios.load(scale.load);
   }
 
-  const sim = await startSimulatorProcess({ acceptUnknownSerials: true, logLimit: 100, quiet: true, backlog: 65_535 });
+  const simOptions = { acceptUnknownSerials: true, logLimit: 100, quiet: true, backlog: 65_535 };
+  const sim = args.simProcess ? await startSimulatorProcess(simOptions) : await startSimulatorHere(simOptions);
   const rt = await startRuntime();
   const env: Env = {
     sim,
@@ -106,13 +110,15 @@ async function main(): Promise<number> {
   const m = machine(require('node-red/package.json').version, require('undici/package.json').version);
   const fl = floors(results);
   const report = markdown(m, results, fl, {
-    command: args.smoke ? 'npm run bench -- --smoke' : 'npm run bench',
+    command: `npm run bench${args.smoke || args.simProcess ? ' --' : ''}${args.smoke ? ' --smoke' : ''}${args.simProcess ? ' --sim-process' : ''}`,
+    simProcess: args.simProcess,
     smoke: args.smoke,
     started: startedAt,
     durationS: (now() - t0) / 1000,
   });
   process.stdout.write(`${report}\n`);
-  const out = args.out ?? (args.smoke || args.only.size < SCENARIOS.length ? undefined : path.join(ROOT, 'bench', 'results.md'));
+  const defaultOut = path.join(ROOT, 'bench', args.simProcess ? 'results-sim-process.md' : 'results.md');
+  const out = args.out ?? (args.smoke || args.only.size < SCENARIOS.length ? undefined : defaultOut);
   if (out && out !== '-') {
     fs.writeFileSync(out, report);
     log(`wrote ${path.relative(process.cwd(), out) || out}`);

@@ -101,6 +101,8 @@ const spread = (c: ContenderRuns, per = 1) => {
 };
 
 export interface ReportOptions {
+  /** The simulator ran in a child process (--sim-process), not in the benchmark's process. */
+  simProcess: boolean;
   command: string;
   smoke: boolean;
   started: Date;
@@ -191,7 +193,9 @@ export function markdown(m: Machine, r: Results, fl: Floor[], opts: ReportOption
     parts.push(
       `Median of ${l.rounds} rounds. Memory: \`process.memoryUsage()\` sampled every 2 ms during each run (after a full GC); ` +
         'growth = highest value seen minus the value at the start of the run, the largest over all rounds. ' +
-        'The floor uses rss (what the gateway sees: Node-RED and the node; the simulator runs in a process of its own).',
+        (opts.simProcess
+          ? 'The floor uses rss (what the gateway sees: Node-RED and the node; the simulator runs in a process of its own).'
+          : 'The floor uses rss (what the gateway sees; the simulator shares the process and its share is included).'),
       '',
     );
   }
@@ -211,11 +215,20 @@ export function markdown(m: Machine, r: Results, fl: Floor[], opts: ReportOption
   parts.push(
     '## How it is measured',
     '',
-    '- One run, two processes: the benchmark, with an embedded Node-RED (`require("node-red")`, no editor) that loads',
-    '  this package from its built `nodes/` as an installed module next to the core nodes, and the undici floor; and the',
-    '  simulator (the built `startSimulator`, `acceptUnknownSerials`, `logLimit` 100, quiet) on 127.0.0.1 in a child',
-    '  process, as the API runs on a machine of its own (in one process, 10,000 client sockets plus the 10,000 the',
-    '  server accepts exceed the file descriptor limit, and the server\'s CPU time would be added to every contender\'s).',
+    ...(opts.simProcess
+      ? [
+          '- One run, two processes: the benchmark, with an embedded Node-RED (`require("node-red")`, no editor) that loads',
+          '  this package from its built `nodes/` as an installed module next to the core nodes, and the undici floor; and the',
+          '  simulator (the built `startSimulator`, `acceptUnknownSerials`, `logLimit` 100, quiet) on 127.0.0.1 in a child',
+          '  process (`--sim-process`), as the API runs on a machine of its own: the server works in parallel on the other',
+          '  core, so each contender\'s time is its own work plus the wire.',
+        ]
+      : [
+          '- One process: the simulator (`startSimulator`, `acceptUnknownSerials`, `logLimit` 100, quiet) on 127.0.0.1 and an',
+          '  embedded Node-RED (`require("node-red")`, no editor) that loads this package from its built `nodes/` as an',
+          '  installed module, next to the core nodes; the server\'s CPU time falls on every contender alike',
+          '  (`--sim-process` runs it in a child process instead).',
+        ]),
     '  Every contender uses the same simulator and sends the same requests.',
     '- Messages go in with `node.receive()` and are counted in a sink node on each output; a run ends when every',
     '  message has come out. A run with a failed message stops the benchmark.',
