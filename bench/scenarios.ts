@@ -37,7 +37,7 @@ export interface Scale {
 export const FULL: Scale = {
   sequential: { messages: 3_000, warmup: 600, rounds: 5, block: 100 },
   burst: { messages: 10_000, warmup: 2_000, rounds: 3, coalesceMs: 20 },
-  list: { serials: 100_000, chunk: 1_000, concurrency: 4, rounds: 5 },
+  list: { serials: 100_000, chunk: 1_000, concurrency: 4, rounds: 15 },
   validation: { serials: 100_000, warmup: 5, runs: 21 },
   load: { runs: 7 },
 };
