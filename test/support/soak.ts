@@ -22,6 +22,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Node, NodeMessage } from 'node-red';
 import { AUTH_PATH, gs1CheckDigit, RELEASE_PATH, type Simulator, startSimulator } from '../../src/simulator';
+import { mulberry32 } from '../../src/simulator/faults';
 import { helper } from './flow';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -149,18 +150,6 @@ interface RuntimeNode extends Node {
   _complete(msg: unknown, err?: unknown): void;
 }
 
-/** mulberry32: a small seeded PRNG giving floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** global.gc, exposed at run time when node was started without --expose-gc (as mocha is). */
@@ -187,7 +176,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const { log = () => undefined, ...options } = opts;
   const N = opts.messages;
   const W = Math.min(opts.warmup, N);
-  const rnd = prng(opts.seed);
+  const rnd = mulberry32(opts.seed);
   const started = Date.now();
   const violations: string[] = [];
   let violationCount = 0;
