@@ -21,7 +21,7 @@ Options:
   --quiet                    do not print one line per request
   --help                     show this help
 
-Control endpoints (not logged): GET ${CONTROL_PREFIX}/state, GET ${CONTROL_PREFIX}/log?limit=N,
+Control endpoints (not logged): GET ${CONTROL_PREFIX}/state, GET|DELETE ${CONTROL_PREFIX}/log (GET ?limit=N),
 POST ${CONTROL_PREFIX}/assign {"product_code","count"}, POST ${CONTROL_PREFIX}/products {"product_code"},
 POST ${CONTROL_PREFIX}/reset, POST|DELETE ${CONTROL_PREFIX}/faults, POST ${CONTROL_PREFIX}/revoke-tokens,
 POST ${CONTROL_PREFIX}/token-ttl {"seconds"}.
