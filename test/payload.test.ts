@@ -99,7 +99,7 @@ describe('payload normalisation', () => {
     rejects({ product_code: GTIN }, /serials is missing/);
     rejects({ product_code: GTIN, serials: 5 }, /must be an array of serial strings/);
     rejects(null, /not null/, opts);
-    rejects(undefined, /not a undefined/, opts);
+    rejects(undefined, /not undefined/, opts);
     rejects(42, /not a number/, opts);
   });
 });
@@ -117,7 +117,26 @@ describe('payload normalisation: regressions found by fuzzing', () => {
   it('regression: a non-string serial is not quoted as if its type were its text', () => {
     const err = rejects([{ a: 1 }], /serials\[0\] is an object, not a string/, opts);
     assert.doesNotMatch(err.message, /"an object"/);
-    rejects([, 'A1'], /serials\[0\] is a undefined, not a string/, opts); // eslint-disable-line no-sparse-arrays
+    // Found by an adversarial tester: it read "is a undefined".
+    rejects([, 'A1'], /serials\[0\] is undefined, not a string/, opts); // eslint-disable-line no-sparse-arrays
+    rejects([undefined], /serials\[0\] is undefined, not a string/, opts);
+  });
+
+  it('regression: a typed array or ArrayBuffer payload is named as such, not "payload.serials is missing"', () => {
+    rejects(new Uint8Array([65, 49]), /msg\.payload is a Uint8Array: send a Buffer, an array of serial strings/, opts);
+    rejects(new ArrayBuffer(2), /msg\.payload is an ArrayBuffer: send a Buffer/, opts);
+    rejects({ serials: new Uint16Array(2) }, /payload\.serials must be an array of serial strings/, opts);
+  });
+
+  it('regression: a list longer than 1,000,000 items is refused at once (a sparse array of length 1e8 blocked for 6 s)', () => {
+    const serials: unknown[] = [];
+    serials.length = 100_000_000;
+    const started = Date.now();
+    rejects({ serials }, /100,000,000 serials, more than the 1,000,000 one message may carry/, opts);
+    // Refused before the list is walked: a walk of 1e8 holes took seconds; this takes microseconds.
+    assert.ok(Date.now() - started < 200, `took ${Date.now() - started} ms`);
+    rejects('A\n'.repeat(1_000_001), /1,000,002 lines, more than the 1,000,000 one message may carry/, opts);
+    assert.equal(normaliseReleaseInput(Array.from({ length: 1_000_000 }, (_, i) => `S${i}`), opts).serials.length, 1_000_000);
   });
 
   it('regression: product_code_schema "GTıN" (dotless i) is not taken for GTIN', () => {

@@ -107,4 +107,70 @@ describe('regressions, end to end', () => {
     assert.equal(sim.releaseRequests().length, 1);
     assert.equal(h.released[0]!.movilitas.requests, 1);
   });
+
+  // Found by an adversarial tester: a payload whose reading throws, from a function node.
+  it('regression: a payload getter throwing a value String() cannot convert still ends the msg on output 2 (the msg was lost)', async () => {
+    const h = await deploy({ sim, release: { productCode: P } });
+    const payload = Object.defineProperty({}, 'serials', {
+      get() {
+        throw Object.create(null);
+      },
+      enumerable: true,
+    });
+    h.send({ payload });
+    await h.settle(1);
+    assert.equal(h.failed.length, 1);
+    assert.equal(h.failed[0]!.error.kind, 'validation');
+    assert.match(h.failed[0]!.error.message, /msg\.payload could not be read/);
+    assert.equal(h.doneCalls, 1);
+    assert.equal(sim.requests.length, 0);
+  });
+
+  it('regression: a payload getter throwing a value whose toString throws is no unhandled rejection (it stopped Node-RED)', async () => {
+    // test/setup.ts fails the run on any unhandled rejection; Node-RED exits on one.
+    const h = await deploy({ sim, release: { productCode: P } });
+    const evil: { toString(): string } = {
+      toString() {
+        throw evil;
+      },
+    };
+    const payload = Object.defineProperty({}, 'serials', {
+      get() {
+        throw evil;
+      },
+      enumerable: true,
+    });
+    h.send({ payload });
+    await h.settle(1);
+    assert.equal(h.failed.length, 1);
+    assert.equal(h.failed[0]!.error.kind, 'validation');
+    assert.equal(h.doneCalls, 1);
+  });
+
+  it('regression: input whose reading throws (a getter, a Proxy trap) is validation, not unexpected-response', async () => {
+    const h = await deploy({ sim, release: { productCode: P } });
+    const getter = Object.defineProperty({}, 'serials', {
+      get() {
+        throw new Error('getter boom');
+      },
+      enumerable: true,
+    });
+    const proxy = new Proxy(['A1'], {
+      get(target, key) {
+        if (key === '0') throw new Error('trap boom');
+        return Reflect.get(target, key);
+      },
+    });
+    h.send({ payload: getter });
+    h.send({ payload: proxy });
+    await h.settle(2);
+    assert.deepEqual(
+      h.failed.map((m) => [m.error.kind, m.error.message]),
+      [
+        ['validation', 'msg.payload could not be read: getter boom'],
+        ['validation', 'msg.payload could not be read: trap boom'],
+      ],
+    );
+    assert.equal(sim.requests.length, 0);
+  });
 });

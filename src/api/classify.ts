@@ -4,7 +4,7 @@
  * for in several places, and an HTML or text body from a proxy is handled like any other.
  * Order of evidence: the vendor code, then the vendor's message texts, then the HTTP status.
  */
-import { ErrorKind, MovilitasError } from './errors';
+import { describeError, ErrorKind, MovilitasError } from './errors';
 
 export interface HttpAnswer {
   statusCode: number;
@@ -222,7 +222,7 @@ function oneLine(text: string): string {
 /** What a failed attempt at the network level means (no HTTP answer at all). */
 export function classifyNetworkError(err: unknown): MovilitasError {
   const code = networkCode(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = describeError(err);
   const proxyStatus = proxyTunnelStatus(err);
   if (proxyStatus !== undefined) {
     // The proxy refused the CONNECT tunnel: the request never reached the API.

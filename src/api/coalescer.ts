@@ -5,7 +5,7 @@
  * serials would overflow the open batch flushes it and starts the next one.
  */
 import { CallResult } from './client';
-import { ErrorKind, MovilitasError } from './errors';
+import { describeError, ErrorKind, MovilitasError } from './errors';
 
 export type BatchOutcome =
   | { ok: true; result: CallResult; batchSize: number }
@@ -90,7 +90,7 @@ export class Coalescer {
     this.sendBatch(batch.productCode, [...batch.serials]).then(
       (result) => waiters.forEach((w) => w.resolve({ ok: true, result, batchSize })),
       (err: unknown) => {
-        const error = err instanceof MovilitasError ? err : new MovilitasError({ kind: 'unexpected-response', message: String(err) });
+        const error = err instanceof MovilitasError ? err : new MovilitasError({ kind: 'unexpected-response', message: describeError(err) });
         const alone = batchSize > 1 && DATA_KINDS.has(error.kind);
         waiters.forEach((w) => w.resolve({ ok: false, error, alone, attempts: error.attempts ?? 0 }));
       },

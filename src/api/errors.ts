@@ -123,6 +123,20 @@ export function isMovilitasError(value: unknown): value is MovilitasError {
   return value instanceof MovilitasError;
 }
 
+/**
+ * The text of anything thrown, for a message. Never throws itself: a value thrown by a flow's
+ * own code (a payload getter, a Proxy) may have no prototype or a toString() that throws, and
+ * describing it must not turn one failure into a lost message or an unhandled rejection.
+ */
+export function describeError(err: unknown): string {
+  try {
+    if (err instanceof Error) return String(err.message);
+    return String(err);
+  } catch {
+    return 'a value that cannot be shown as text';
+  }
+}
+
 export function validationError(message: string, details?: Record<string, unknown>): MovilitasError {
   return new MovilitasError({ kind: 'validation', message, details });
 }

@@ -3,7 +3,7 @@
  * `validation` MovilitasError that says what is wrong. Nothing here does I/O.
  */
 import { z } from 'zod';
-import { validationError } from './errors';
+import { describeError, isMovilitasError, validationError } from './errors';
 import { UniqueStrings } from './dedupe';
 import { checkGtin, serialProblem } from './gs1';
 
@@ -25,6 +25,13 @@ export interface NormaliseOptions {
 
 /** How many individual bad serials `details.invalidSerials` lists; the count covers all. */
 const MAX_LISTED_PROBLEMS = 20;
+
+/**
+ * The most items (serials, or lines of a string) one message may carry. Ten times the largest
+ * batch the benchmark sends; a longer list is refused before it is walked (a sparse array of
+ * length 2^32-1 from a function node would otherwise block the runtime for minutes).
+ */
+export const MAX_SERIALS_PER_MESSAGE = 1_000_000;
 
 const payloadObjectSchema = z.object({
   product_code: z
@@ -48,6 +55,16 @@ const payloadObjectSchema = z.object({
 type PayloadObject = z.infer<typeof payloadObjectSchema>;
 
 export function normaliseReleaseInput(payload: unknown, options: NormaliseOptions): ReleaseInput {
+  try {
+    return normalise(payload, options);
+  } catch (err) {
+    if (isMovilitasError(err)) throw err;
+    // Reading the payload threw: a getter or a Proxy of the flow's own code.
+    throw validationError(`msg.payload could not be read: ${describeError(err)}`);
+  }
+}
+
+function normalise(payload: unknown, options: NormaliseOptions): ReleaseInput {
   const envelope = readEnvelope(payload);
   const productCode = normaliseProductCode(
     isPresent(envelope.product_code) ? envelope.product_code : options.defaultProductCode,
@@ -70,6 +87,12 @@ function readEnvelope(payload: unknown): PayloadObject {
   if (Buffer.isBuffer(payload)) return readEnvelope(decodeBuffer(payload));
   if (typeof payload === 'string') return { serials: payload };
   if (Array.isArray(payload)) return { serials: payload };
+  if (ArrayBuffer.isView(payload) || payload instanceof ArrayBuffer) {
+    const type = Object.prototype.toString.call(payload).slice(8, -1);
+    throw validationError(
+      `msg.payload is ${/^[AEIO]/.test(type) ? 'an' : 'a'} ${type}: send a Buffer, an array of serial strings, a string of serials or an object {product_code, serials}`,
+    );
+  }
   if (payload !== null && typeof payload === 'object') {
     const parsed = payloadObjectSchema.safeParse(payload);
     if (!parsed.success) {
@@ -155,6 +178,11 @@ function normaliseSerials(
   const fromText = typeof raw === 'string';
   // In a line-separated string blank lines are ignored; in an array a blank entry is an error.
   const items: unknown[] = fromText ? raw.split(/\r\n|\r|\n/) : raw;
+  if (items.length > MAX_SERIALS_PER_MESSAGE) {
+    throw validationError(
+      `The list has ${items.length.toLocaleString('en-US')} ${fromText ? 'lines' : 'serials'}, more than the ${MAX_SERIALS_PER_MESSAGE.toLocaleString('en-US')} one message may carry: send it in several messages`,
+    );
+  }
   const unique = new UniqueStrings();
   const issues: SerialIssue[] = [];
   let issueCount = 0;
@@ -204,6 +232,7 @@ function normaliseSerials(
 
 function describeType(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return 'an array';
   if (Buffer.isBuffer(value)) return 'a Buffer';
   const t = typeof value;

@@ -9,6 +9,7 @@ import {
   CallResult,
   Coalescer,
   configError,
+  describeError,
   MovilitasClient,
   MovilitasError,
   normaliseReleaseInput,
@@ -112,13 +113,20 @@ export = function register(RED: NodeAPI): void {
     limiter?.on('change', showBusy);
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      const job = handle(msg, once(send), once(done))
+      const complete = once(done);
+      const job = handle(msg, once(send), complete)
         .catch((err: unknown) => {
           // send() or done() threw: Node-RED could not clone the msg for a second wire or a
           // Complete/Catch node (a payload nested too deep). Logged, without the msg (that would
           // clone it again); a rejection here would be unhandled and stop the runtime.
-          const error = err instanceof Error ? err.message : String(err);
+          const error = describeError(err);
           node.error(RED._('movilitas-release-serials.errors.not-completed', { error }));
+          // Completes the msg if nothing did yet (once() makes this a no-op otherwise).
+          try {
+            complete(new Error(error));
+          } catch {
+            // done() itself threw: logged above, nothing more can be done for this msg
+          }
         })
         .finally(() => running.delete(job));
       running.add(job);
@@ -186,7 +194,7 @@ export = function register(RED: NodeAPI): void {
       const value = def.productCode ?? '';
       if (type === 'str') return Promise.resolve(value);
       const unreadable = (err: unknown) =>
-        configError(`The node's product code (${type} ${value}) could not be read: ${err instanceof Error ? err.message : String(err)}`);
+        configError(`The node's product code (${type} ${value}) could not be read: ${describeError(err)}`);
       return new Promise((resolve, reject) => {
         try {
           RED.util.evaluateNodeProperty(value, type, node, msg, (err, result) => {
@@ -321,7 +329,7 @@ function toMovilitasError(err: unknown): MovilitasError {
   // A bug of ours must still end the message on output 2, never crash the runtime.
   return new MovilitasError({
     kind: 'unexpected-response',
-    message: `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`,
+    message: `Unexpected failure: ${describeError(err)}`,
     cause: err,
   });
 }

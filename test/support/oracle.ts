@@ -65,7 +65,8 @@ function isAsciiDigits(s: string): boolean {
 }
 
 function isObjectForm(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+  // A typed array or ArrayBuffer is binary data, not the object form (and not a Buffer).
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer);
 }
 
 function isBlankString(v: unknown): boolean {
@@ -233,7 +234,7 @@ export function messageDescribes(message: string, problem: Problem): boolean {
   switch (problem.kind) {
     case 'shape':
       return problem.field === 'payload'
-        ? /msg\.payload must be/.test(message)
+        ? /msg\.payload (must be|is an? \w+: send)/.test(message)
         : new RegExp(`payload\\.${problem.field}\\b`).test(message);
     case 'no-product-code':
       return /no product code/i.test(message);
