@@ -4,7 +4,7 @@ import { UniqueStrings } from '../src/api/dedupe';
 import { FUZZ_SEED } from './support/arbitraries';
 
 function unique(list: string[]): { values: string[]; added: boolean[] } {
-  const u = new UniqueStrings();
+  const u = new UniqueStrings(list.length);
   const added = list.map((s) => u.add(s));
   return { values: u.values, added };
 }
@@ -17,12 +17,20 @@ describe('de-duplication (dedupe.ts)', () => {
     });
   });
 
-  it('grows past its first table: 100,000 distinct serials, then each again', () => {
+  it('holds 100,000 distinct serials, then knows each again', () => {
     const list = Array.from({ length: 100_000 }, (_, i) => `S${i}`);
-    const u = new UniqueStrings();
+    const u = new UniqueStrings(list.length * 2);
     for (const s of list) assert.equal(u.add(s), true);
     for (const s of list) assert.equal(u.add(s), false);
     assert.deepEqual(u.values, list);
+  });
+
+  it('refuses more distinct strings than its capacity, but not a repeat', () => {
+    const u = new UniqueStrings(2);
+    u.add('a');
+    u.add('b');
+    assert.equal(u.add('a'), false);
+    assert.throws(() => u.add('c'), RangeError);
   });
 
   it('tells apart strings that differ only in a code unit beyond Latin-1, or by a lone surrogate', () => {

@@ -183,7 +183,7 @@ function normaliseSerials(
       `The list has ${items.length.toLocaleString('en-US')} ${fromText ? 'lines' : 'serials'}, more than the ${MAX_SERIALS_PER_MESSAGE.toLocaleString('en-US')} one message may carry: send it in several messages`,
     );
   }
-  const unique = new UniqueStrings();
+  const unique = new UniqueStrings(items.length);
   const issues: SerialIssue[] = [];
   let issueCount = 0;
   let kept = 0;
