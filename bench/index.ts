@@ -109,8 +109,9 @@ async function main(): Promise<number> {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const m = machine(require('node-red/package.json').version, require('undici/package.json').version);
   const fl = floors(results);
+  const flags = [args.smoke && '--smoke', args.simProcess && '--sim-process'].filter((f): f is string => typeof f === 'string');
   const report = markdown(m, results, fl, {
-    command: `npm run bench${args.smoke || args.simProcess ? ' --' : ''}${args.smoke ? ' --smoke' : ''}${args.simProcess ? ' --sim-process' : ''}`,
+    command: ['npm run bench', ...(flags.length > 0 ? ['--', ...flags] : [])].join(' '),
     simProcess: args.simProcess,
     smoke: args.smoke,
     started: startedAt,

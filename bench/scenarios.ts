@@ -217,7 +217,8 @@ export interface ListResult {
 
 export async function largeList(env: Env, scale: Scale['list']): Promise<ListResult> {
   const list = serials('LST', scale.serials);
-  const withMemory = (run: () => Promise<RunResult>) => async (): Promise<ListRun> => {
+  /** Runs `run` with the memory sampler on; its input is made before (not in the peak). */
+  const withMemory = async (run: () => Promise<RunResult>): Promise<ListRun> => {
     const sampler = sampleMemory(2);
     const result = await run();
     return { ...result, memory: sampler.stop() };
@@ -232,15 +233,15 @@ export async function largeList(env: Env, scale: Scale['list']): Promise<ListRes
     {
       name: 'release node',
       run: () => {
-        const msgs = [msg()]; // before the memory sampler starts
-        return withMemory(() => runFlow(env, releaseContender(NODES.list), msgs, false, RUN_TIMEOUT_MS))();
+        const msgs = [msg()];
+        return withMemory(() => runFlow(env, releaseContender(NODES.list), msgs, false, RUN_TIMEOUT_MS));
       },
     },
     {
       name: `undici, ${scale.concurrency} chunks at a time`,
       run: () => {
         const copy = fresh();
-        return withMemory(() => undiciChunks(env, copy, scale.chunk, scale.concurrency))();
+        return withMemory(() => undiciChunks(env, copy, scale.chunk, scale.concurrency));
       },
     },
   ];
